@@ -95,7 +95,7 @@ func (m *Manager) importOne(ctx context.Context, a *Account) Result {
 		res.Outcome, res.Error, res.Err = ResultFailed, err.Error(), err
 		return res
 	}
-	a.Status.NextRefreshAt = m.policy().NextRefresh(a.Token, m.now())
+	a.Status.NextRefreshAt = m.nextRefresh(a.ID, a.Token, m.now())
 	if err := m.store.PutAccount(ctx, a, expect); err != nil {
 		return m.lost(a, err, res)
 	}

@@ -105,7 +105,7 @@ func (m *Manager) storeLogin(ctx context.Context, a *Account) (*LoginResult, err
 		a.Status.RefreshCount = prev.Status.RefreshCount
 		a.Status.LastRefreshedAt = prev.Status.LastRefreshedAt
 	}
-	a.Status.NextRefreshAt = m.policy().NextRefresh(a.Token, m.now())
+	a.Status.NextRefreshAt = m.nextRefresh(a.ID, a.Token, m.now())
 	if err := m.store.PutAccount(ctx, a, AnyVersion); err != nil {
 		return nil, fmt.Errorf("store account %s: %w", a.ID, err)
 	}

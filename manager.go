@@ -69,6 +69,12 @@ func (m *Manager) logger() *slog.Logger {
 
 func (m *Manager) policy() Policy { return m.Policy.withDefaults() }
 
+// nextRefresh is when the refresher should next look at account id's tok.
+func (m *Manager) nextRefresh(id string, tok Token, now time.Time) time.Time {
+	p := m.policy()
+	return p.Spread(id, tok, p.NextRefresh(tok, now), now)
+}
+
 // notify delivers e; a failing notifier is logged, never fatal.
 func (m *Manager) notify(ctx context.Context, e Event) {
 	if e.At.IsZero() {

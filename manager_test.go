@@ -324,7 +324,8 @@ func TestManager_RefreshDue(t *testing.T) {
 	if err != nil || len(rep.Results) != 0 {
 		t.Fatalf("fresh tokens: %d claimed (%v), want 0", len(rep.Results), err)
 	}
-	e.emu.Advance(31 * day)
+	// Past the window plus the largest spread (a sixth of 30 days).
+	e.emu.Advance(36 * day)
 	rep, err = e.mgr.RefreshDue(t.Context(), 100, igtoken.TriggerServe)
 	if err != nil || rep.Count(igtoken.ResultRefreshed) != 3 {
 		t.Fatalf("due tokens: %+v, %v; want 3 refreshed", rep, err)

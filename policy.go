@@ -2,6 +2,7 @@ package igtoken
 
 import (
 	"fmt"
+	"hash/fnv"
 	"time"
 )
 
@@ -13,6 +14,9 @@ const (
 	MinRefreshAge = 24 * time.Hour
 	// ShortLivedTTL is the life of a token from the code exchange (§1.3).
 	ShortLivedTTL = time.Hour
+	// ExpiringWithin: a token this close to expiry is "expiring" and worth
+	// a warning, whatever the refresh window (the watchdog's threshold).
+	ExpiringWithin = 7 * 24 * time.Hour
 )
 
 // Policy holds the refresh rules. Its methods are pure: they take the time
@@ -131,6 +135,25 @@ func (p Policy) NextRefresh(tok Token, now time.Time) time.Time {
 	return next
 }
 
+// Spread delays next, a NextRefresh result, by up to a sixth of the window,
+// so that tokens issued together do not all come due together. The delay is
+// derived from the account id and the expiry, so it is stable across runs
+// and processes. A time at or before now is left alone: a token already
+// inside its window is due now.
+func (p Policy) Spread(id string, tok Token, next, now time.Time) time.Time {
+	p = p.withDefaults()
+	if !next.After(now) || tok.ExpiresAt.IsZero() {
+		return next
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%d", id, tok.ExpiresAt.Unix())
+	spread := time.Duration(h.Sum64() % uint64(p.Window/6))
+	if latest := tok.ExpiresAt.Add(-p.Window / 2); next.Add(spread).After(latest) {
+		return next
+	}
+	return next.Add(spread).Truncate(time.Second)
+}
+
 // StateOf reports the state status shows for a at now.
 func (p Policy) StateOf(a *Account, now time.Time) State {
 	p = p.withDefaults()
@@ -141,7 +164,7 @@ func (p Policy) StateOf(a *Account, now time.Time) State {
 		return StateUnknown
 	case a.Token.Expired(now):
 		return StateExpired
-	case a.Token.Kind == ShortLived, a.Token.ExpiresAt.Sub(now) < p.Window:
+	case a.Token.Kind == ShortLived, a.Token.ExpiresAt.Sub(now) < ExpiringWithin:
 		return StateExpiring
 	}
 	return StateOK

@@ -1,6 +1,7 @@
 package igtoken_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,7 +125,8 @@ func TestPolicy_StateOf(t *testing.T) {
 		want    igtoken.State
 	}{
 		{"OK", igtoken.Account{Token: longLived(day, 59*day)}, igtoken.StateOK},
-		{"Expiring", igtoken.Account{Token: longLived(50*day, 10*day)}, igtoken.StateExpiring},
+		{"InsideWindowStillOK", igtoken.Account{Token: longLived(50*day, 10*day)}, igtoken.StateOK},
+		{"Expiring", igtoken.Account{Token: longLived(54*day, 6*day)}, igtoken.StateExpiring},
 		{"Expired", igtoken.Account{Token: longLived(61*day, -day)}, igtoken.StateExpired},
 		{"NeedsReconnect", igtoken.Account{Token: longLived(day, 59*day), Status: igtoken.Status{NeedsReconnect: true}}, igtoken.StateNeedsReconnect},
 		{"Unknown", igtoken.Account{Token: igtoken.Token{Value: "v", Kind: igtoken.LongLived}}, igtoken.StateUnknown},
@@ -168,5 +170,29 @@ func TestToken_NeverPrintsValue(t *testing.T) {
 	}
 	if fp := tok.Fingerprint(); len(fp) != 8 {
 		t.Errorf("Fingerprint() = %q, want 8 hex chars", fp)
+	}
+}
+
+func TestPolicy_Spread(t *testing.T) {
+	p := igtoken.DefaultPolicy()
+	tok := longLived(0, 60*day)
+	next := p.NextRefresh(tok, t0)
+	seen := map[time.Time]bool{}
+	for i := range 50 {
+		id := strconv.Itoa(17841400000000000 + i)
+		got := p.Spread(id, tok, next, t0)
+		if got.Before(next) || got.After(next.Add(5*day)) {
+			t.Errorf("Spread(%s) = %v, want within 5 days after %v", id, got, next)
+		}
+		if again := p.Spread(id, tok, next, t0); !again.Equal(got) {
+			t.Errorf("Spread(%s) is not stable: %v then %v", id, got, again)
+		}
+		seen[got] = true
+	}
+	if len(seen) < 40 {
+		t.Errorf("50 accounts spread over only %d times", len(seen))
+	}
+	if got := p.Spread("1", tok, t0, t0); !got.Equal(t0) {
+		t.Errorf("a due account was delayed to %v", got)
 	}
 }

@@ -239,7 +239,7 @@ func errorResult(id string, err error) Result {
 // reschedule moves NextRefreshAt of a skipped account to when it is next
 // worth a look, so the daemon does not claim it on every pass.
 func (m *Manager) reschedule(ctx context.Context, a *Account, now time.Time) {
-	next := m.policy().NextRefresh(a.Token, now)
+	next := m.nextRefresh(a.ID, a.Token, now)
 	if !next.After(now) {
 		next = now.Add(time.Hour)
 	}
@@ -276,7 +276,7 @@ func (m *Manager) renew(ctx context.Context, a *Account, action Action, trigger 
 	st := a.Status
 	st.LastError, st.Failures, st.LastRefreshedAt = "", 0, now
 	st.RefreshCount++
-	st.NextRefreshAt = m.policy().NextRefresh(tok, now)
+	st.NextRefreshAt = m.nextRefresh(a.ID, tok, now)
 	if _, err := m.store.UpdateToken(ctx, a.ID, a.Token.Version, tok, st); err != nil {
 		return m.lost(a, err, res)
 	}

@@ -1,0 +1,82 @@
+package igtoken_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/igtoken/igtoken"
+	"github.com/igtoken/igtoken/emulator"
+)
+
+func TestRefresher_Pass(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	for _, u := range []string{"a1", "a2", "a3", "a4", "a5"} {
+		e.login(t, u)
+	}
+	r := &igtoken.Refresher{Manager: e.mgr, Batch: 2}
+	rep, err := r.Pass(t.Context())
+	if err != nil || len(rep.Results) != 0 {
+		t.Fatalf("fresh tokens: %d results (%v), want none", len(rep.Results), err)
+	}
+	e.emu.Advance(36 * day)
+	rep, err = r.Pass(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	refreshed := 0
+	for _, res := range rep.Results {
+		if res.Outcome == igtoken.ResultRefreshed {
+			refreshed++
+		}
+	}
+	if refreshed != 5 || e.emu.Calls(emulator.EndpointIGRefreshToken) != 5 {
+		t.Errorf("refreshed %d with %d calls, want 5 and 5 (batches of 2)", refreshed, e.emu.Calls(emulator.EndpointIGRefreshToken))
+	}
+	if r.LastPass().IsZero() || !r.Healthy(time.Now()) {
+		t.Error("no heartbeat after a pass")
+	}
+}
+
+func TestRefresher_WatchdogWarnsOnce(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	e.login(t, "alice")
+	e.emu.Advance(36 * day)
+	// Every refresh fails transiently: the token drifts towards expiry.
+	e.emu.FailNext(emulator.EndpointIGRefreshToken, 1000, emulator.Fault{Status: 500, Code: 2})
+	r := &igtoken.Refresher{Manager: e.mgr}
+	for range 3 {
+		e.emu.Advance(6 * day)
+		if _, err := r.Pass(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.events.count(igtoken.EventExpiring); n != 1 {
+		t.Errorf("%d expiring events, want exactly 1", n)
+	}
+	if n := e.events.count(igtoken.EventRefreshFailed); n != 1 {
+		t.Errorf("%d refresh_failed events over one failure streak, want 1", n)
+	}
+}
+
+func TestRefresher_RunStopsOnCancel(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	e.login(t, "alice")
+	r := &igtoken.Refresher{Manager: e.mgr, Interval: 10 * time.Millisecond}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run returned %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop after cancel")
+	}
+	if r.LastPass().IsZero() {
+		t.Error("Run completed no pass")
+	}
+}

@@ -80,7 +80,7 @@ func (m *Manager) notify(ctx context.Context, e Event) {
 	if e.At.IsZero() {
 		e.At = m.now()
 	}
-	m.logger().Info("event", "event", string(e.Type), "account_id", e.AccountID, "reason", e.Reason)
+	m.logger().Debug("event", "event", string(e.Type), "account_id", e.AccountID, "reason", e.Reason)
 	if m.Notifier == nil {
 		return
 	}

@@ -88,7 +88,7 @@ func (p Policy) DecideRefresh(a *Account, now time.Time, force bool) Decision {
 	}
 	if age := tok.Age(now); age >= 0 && age < p.MinAge {
 		return skip("token is %s old; Instagram refreshes only tokens at least %s old (possible from %s)",
-			roundDuration(age), roundDuration(p.MinAge), stamp(tok.IssuedAt.Add(p.MinAge)))
+			human(age), human(p.MinAge), stamp(tok.IssuedAt.Add(p.MinAge)))
 	}
 	if tok.ExpiresAt.IsZero() {
 		return Decision{ActionRefresh, "expiry unknown: refresh to learn it"}
@@ -193,9 +193,15 @@ func days(d time.Duration) string {
 	return fmt.Sprintf("%.1f days", d.Hours()/24)
 }
 
-func roundDuration(d time.Duration) time.Duration {
-	if d > time.Hour {
-		return d.Round(time.Minute)
+// human writes d for people: "40 s", "12 min", "23 h 5 min".
+func human(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d%time.Hour < time.Minute:
+		return fmt.Sprintf("%d h", int(d.Hours()))
 	}
-	return d.Round(time.Second)
+	return fmt.Sprintf("%d h %d min", int(d.Hours()), int((d%time.Hour).Minutes()))
 }

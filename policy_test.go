@@ -32,7 +32,7 @@ func TestPolicy_DecideRefresh(t *testing.T) {
 		{name: "JustInsideWindow", token: longLived(31*day, 30*day-time.Second), want: igtoken.ActionRefresh},
 		{name: "AtWindowEdge", token: longLived(30*day, 30*day), want: igtoken.ActionSkip},
 		{name: "ForceOutsideWindow", token: longLived(2*day, 58*day), force: true, want: igtoken.ActionRefresh, wantReason: "forced"},
-		{name: "TooYoung", token: longLived(23*time.Hour, 10*day), want: igtoken.ActionSkip, wantReason: "at least 24h0m0s old"},
+		{name: "TooYoung", token: longLived(23*time.Hour, 10*day), want: igtoken.ActionSkip, wantReason: "23 h old; Instagram refreshes only tokens at least 24 h old"},
 		{name: "TooYoungEvenForced", token: longLived(time.Hour, 59*day), force: true, want: igtoken.ActionSkip, wantReason: "at least"},
 		{name: "ExactlyOneDayOld", token: longLived(day, 10*day), want: igtoken.ActionRefresh},
 		{name: "Expired", token: longLived(61*day, -day), want: igtoken.ActionSkip, wantReason: "expired"},

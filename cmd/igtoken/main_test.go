@@ -372,7 +372,7 @@ func TestSeed000WalkThrough(t *testing.T) {
 
 	// A new token is too young to refresh.
 	r = e.ok("refresh")
-	contains(t, "refresh", r.stdout, "alice: skipped — token is", "24h0m0s", "0 refreshed, 1 skipped, 0 failed")
+	contains(t, "refresh", r.stdout, "alice: skipped — token is", "at least 24 h old", "0 refreshed, 1 skipped, 0 failed")
 	if n := e.emu.Calls(emulator.EndpointIGRefreshToken); n != 0 {
 		t.Errorf("refresh called ig_refresh_token %d times, want 0", n)
 	}

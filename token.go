@@ -33,8 +33,8 @@ type Token struct {
 	IssuedAt time.Time
 	// ExpiresAt is when the token stops working. Zero means unknown.
 	ExpiresAt time.Time
-	// Version is assigned by the Store and changes on every write; token
-	// writes are compare-and-swap on it.
+	// Version is assigned by the Store and changes on every token write;
+	// token writes are compare-and-swap on it.
 	Version int64
 }
 

@@ -1,0 +1,174 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/igtoken/igtoken"
+	"github.com/igtoken/igtoken/internal/seal"
+)
+
+// migrations holds the schema changes, applied in the order of their
+// numeric prefix (0001_init.sql, 0002_….sql). A released file never
+// changes: a schema change is a new file.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migration is one schema change.
+type migration struct {
+	version int
+	name    string
+}
+
+// listMigrations returns the embedded migrations, in order.
+func listMigrations() ([]migration, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql") // sorted
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, name := range names {
+		base := path.Base(name)
+		prefix, _, _ := strings.Cut(base, "_")
+		v, err := strconv.Atoi(prefix)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", base)
+		}
+		if len(out) > 0 && out[len(out)-1].version >= v {
+			return nil, fmt.Errorf("migration %s: version %d is not greater than the previous one", base, v)
+		}
+		out = append(out, migration{version: v, name: name})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no migrations embedded")
+	}
+	return out, nil
+}
+
+// Migrate applies the migrations the database lacks, in one transaction,
+// and records them in the schema_migrations table. Open calls it; it is
+// safe to call again, and from several processes at once.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := listMigrations()
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: one migrator at a time
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	if latest := ms[len(ms)-1].version; current > latest {
+		return fmt.Errorf("migrate: the database has schema version %d, newer than this igtoken knows (%d): upgrade igtoken", current, latest)
+	}
+
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(m.name)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("migrate: apply %s: %w", path.Base(m.name), err)
+		}
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.version, path.Base(m.name), s.now()); err != nil {
+			return fmt.Errorf("migrate: record %s: %w", path.Base(m.name), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// keyCheckPlaintext is sealed into the key_check table.
+const keyCheckPlaintext = "igtoken key check"
+
+// checkKey makes sure the keyring can open the database's key check value,
+// and stores one, sealed with the primary key, in a new database.
+func (s *Store) checkKey(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("check encryption key: %w", err)
+	}
+	defer tx.Rollback()
+
+	var keyID string
+	var ciphertext []byte
+	err = tx.QueryRowContext(ctx, `SELECT key_id, ciphertext FROM key_check WHERE id = 1`).Scan(&keyID, &ciphertext)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if err := s.putKeyCheck(ctx, tx); err != nil {
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("check encryption key: %w", err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("check encryption key: %w", err)
+	}
+
+	plaintext, err := s.keys.Open(ciphertext, keyID)
+	if err == nil && string(plaintext) != keyCheckPlaintext {
+		err = seal.ErrDecrypt
+	}
+	if err != nil {
+		return s.wrongKey("the database", keyID, err)
+	}
+	return nil
+}
+
+// wrongKey explains why what (a singular noun phrase), sealed with the key
+// keyID, cannot be opened with the configured keys; err is the error from
+// seal. The result names key ids only, never a value, and wraps
+// igtoken.ErrWrongKey.
+func (s *Store) wrongKey(what, keyID string, err error) error {
+	if errors.Is(err, seal.ErrUnknownKey) {
+		return fmt.Errorf("%s was encrypted with key %s, which is not among the configured keys (%s); "+
+			"IGTOKEN_ENCRYPTION_KEY (or the key file) must include it: %w",
+			what, keyID, strings.Join(s.keys.IDs(), ", "), igtoken.ErrWrongKey)
+	}
+	return fmt.Errorf("%s, encrypted with key %s, does not decrypt with the configured key of that id "+
+		"(the database was altered or is corrupted): %w", what, keyID, igtoken.ErrWrongKey)
+}
+
+// putKeyCheck seals the key check value with the primary key, replacing any
+// previous one.
+func (s *Store) putKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	ciphertext, keyID, err := s.keys.Seal([]byte(keyCheckPlaintext))
+	if err != nil {
+		return fmt.Errorf("seal key check value: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO key_check (id, key_id, ciphertext, created_at) VALUES (1, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, ciphertext = excluded.ciphertext, created_at = excluded.created_at`,
+		keyID, ciphertext, s.now()); err != nil {
+		return fmt.Errorf("store key check value: %w", err)
+	}
+	return nil
+}

@@ -62,3 +62,22 @@ func (s *Store) Reencrypt(ctx context.Context) (int, error) {
 	}
 	return len(old), nil
 }
+
+// KeyUsage returns how many stored tokens are sealed with each key id.
+func (s *Store) KeyUsage(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT token_key_id, count(*) FROM accounts GROUP BY token_key_id`)
+	if err != nil {
+		return nil, fmt.Errorf("count tokens by key: %w", err)
+	}
+	defer rows.Close()
+	usage := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("count tokens by key: %w", err)
+		}
+		usage[id] = n
+	}
+	return usage, rows.Err()
+}

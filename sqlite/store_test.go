@@ -210,6 +210,10 @@ func TestStore_Reencrypt(t *testing.T) {
 	if n, err := s.Reencrypt(t.Context()); err != nil || n != 0 {
 		t.Errorf("second Reencrypt = %d, %v; want 0, nil", n, err)
 	}
+	usage, err := s.KeyUsage(t.Context())
+	if want := map[string]int{mustKeyring(t, 2).PrimaryID(): 2}; err != nil || !cmp.Equal(usage, want) {
+		t.Errorf("KeyUsage = %v, %v; want %v", usage, err, want)
+	}
 	mustClose(t, s)
 
 	// Key 1 can now be dropped.

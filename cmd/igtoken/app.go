@@ -270,3 +270,6 @@ func (a *app) selectIDs(ctx context.Context, m *igtoken.Manager, ref string) ([]
 	}
 	return []string{acc.ID}, nil
 }
+
+// dsnLabel names the opened database for people, without credentials.
+func (a *app) dsnLabel() string { return a.dsn }

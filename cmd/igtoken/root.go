@@ -66,6 +66,8 @@ Settings come from IGTOKEN_* environment variables (see igtoken doctor).`,
 		newHistoryCmd(a),
 		newRemoveCmd(a),
 		newEmulatorCmd(a),
+		newMigrateCmd(a),
+		newKeysCmd(a),
 		newVersionCmd(),
 	)
 	return root

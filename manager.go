@@ -53,6 +53,9 @@ func NewManager(store Store, client *graph.Client) *Manager {
 // Store returns the store the Manager works on.
 func (m *Manager) Store() Store { return m.store }
 
+// Graph returns the Instagram client the Manager uses.
+func (m *Manager) Graph() *graph.Client { return m.graph }
+
 func (m *Manager) now() time.Time {
 	if m.Now != nil {
 		return m.Now().UTC()

@@ -18,6 +18,7 @@ import (
 
 // env is a Manager over a real SQLite store and the emulator over real HTTP.
 type env struct {
+	url    string // the emulator's base URL
 	emu    *emulator.Server
 	mgr    *igtoken.Manager
 	store  igtoken.Store
@@ -47,7 +48,7 @@ func newEnv(tb testing.TB, cfg emulator.Config) *env {
 	m.Retry = igtoken.Backoff{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}
 	events := &recorder{}
 	m.Notifier = events
-	return &env{emu: emu, mgr: m, store: store, events: events}
+	return &env{url: srv.URL, emu: emu, mgr: m, store: store, events: events}
 }
 
 // login connects username through the real code flow.

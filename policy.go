@@ -203,5 +203,5 @@ func human(d time.Duration) string {
 	case d%time.Hour < time.Minute:
 		return fmt.Sprintf("%d h", int(d.Hours()))
 	}
-	return fmt.Sprintf("%d h %d min", int(d.Hours()), int((d%time.Hour).Minutes()))
+	return fmt.Sprintf("%d h %d min", int(d.Hours()), int((d % time.Hour).Minutes()))
 }

@@ -233,6 +233,20 @@ type graphError struct {
 	IsTransient bool   `json:"is_transient"`
 }
 
+// ParseError decodes a Graph or Instagram Login error envelope (§1.3, §3.1)
+// from a response body, or returns nil when body holds none. It serves
+// callers that make their own Graph requests, so that they classify errors
+// exactly as this client does. The secrets are scrubbed from the messages.
+func ParseError(endpoint string, status int, body []byte, secrets ...string) *Error {
+	e := parseError(status, body)
+	if e == nil {
+		return nil
+	}
+	e.Endpoint = endpoint
+	e.redact(secrets)
+	return e
+}
+
 // parseError decodes an error envelope from body. It returns nil when body
 // holds none, whatever the status.
 func parseError(status int, body []byte) *Error {

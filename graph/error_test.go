@@ -372,3 +372,17 @@ func TestIsBadAppSecret(t *testing.T) {
 		t.Error("code 1 without the secret message must stay transient")
 	}
 }
+
+func TestParseError(t *testing.T) {
+	body := []byte(`{"error":{"message":"Error validating access token: IGAAsecret1234 is bad","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"x"}}`)
+	e := graph.ParseError("me/messages", 400, body, "IGAAsecret1234")
+	if e == nil || e.Code != 190 || e.Subcode != 460 || e.Endpoint != "me/messages" || !graph.NeedsReconnect(e) {
+		t.Fatalf("ParseError = %+v", e)
+	}
+	if strings.Contains(e.Error(), "IGAAsecret1234") {
+		t.Errorf("secret not scrubbed: %s", e.Error())
+	}
+	if graph.ParseError("me", 200, []byte(`{"id":"1"}`)) != nil {
+		t.Error("a success body parsed as an error")
+	}
+}

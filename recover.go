@@ -1,0 +1,82 @@
+package igtoken
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Recover is the one path every Graph call takes after Meta rejected token
+// stale with error 190 (cause). It re-reads the stored token, since another
+// process may have refreshed or reconnected the account, and returns it if
+// it changed. Otherwise, under the account's lease, it refreshes the token
+// if Meta allows (long-lived, unexpired, at least 24 h old) or converts a
+// short-lived one. When no way works it marks the account needs_reconnect,
+// notifies once, and returns an error wrapping ErrReauthRequired.
+//
+// Recover never loops: a caller retries its call at most once, with the
+// token Recover returns.
+func (m *Manager) Recover(ctx context.Context, id, stale string, cause error) (Token, error) {
+	log := m.logger().With("account_id", id, "fingerprint", Fingerprint(stale))
+	log.Warn("Instagram access token expired, attempting refresh...", "err", cause)
+	if tok, ok, err := m.changedToken(ctx, id, stale); ok || err != nil {
+		return tok, err
+	}
+	release, err := m.awaitLease(ctx, id)
+	if err != nil {
+		return Token{}, err
+	}
+	defer release()
+	a, err := m.store.Account(ctx, id)
+	if err != nil {
+		return Token{}, err
+	}
+	if a.Token.Value != stale {
+		return usable(a, m.now())
+	}
+	d := m.policy().DecideRefresh(a, m.now(), true)
+	if d.Action == ActionSkip {
+		log.Error("All token refresh methods failed", "reason", d.Reason)
+		m.fail(ctx, a, Trigger190, cause, Result{})
+		return Token{}, fmt.Errorf("account %s: %s: %w", a.Label(), d.Reason, ErrReauthRequired)
+	}
+	res := m.renew(ctx, a, d.Action, Trigger190, Result{})
+	switch res.Outcome {
+	case ResultRefreshed, ResultConverted, ResultConflict:
+		return m.Token(ctx, id)
+	case ResultNeedsReconnect:
+		return Token{}, fmt.Errorf("account %s: %w: %w", a.Label(), ErrReauthRequired, res.Err)
+	}
+	return Token{}, fmt.Errorf("recover the token of account %s: %w", a.Label(), res.Err)
+}
+
+// changedToken returns the stored token if it is no longer stale.
+func (m *Manager) changedToken(ctx context.Context, id, stale string) (Token, bool, error) {
+	a, err := m.store.Account(ctx, id)
+	if err != nil {
+		return Token{}, false, err
+	}
+	if a.Token.Value == stale {
+		return Token{}, false, nil
+	}
+	tok, err := usable(a, m.now())
+	return tok, true, err
+}
+
+// awaitLease takes the account's lease, waiting a little while another
+// process holds it (it is probably refreshing the same token).
+func (m *Manager) awaitLease(ctx context.Context, id string) (func(), error) {
+	wait := 50 * time.Millisecond
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		release, err := m.acquire(ctx, id, m.now())
+		if !errors.Is(err, ErrLeased) || time.Now().After(deadline) {
+			return release, err
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		wait = min(2*wait, time.Second)
+	}
+}

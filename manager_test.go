@@ -3,6 +3,7 @@ package igtoken_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strconv"
 	"sync"
@@ -385,12 +386,19 @@ func TestManager_Statuses(t *testing.T) {
 // The ideal throughput is accounts × latency ÷ concurrency; the benchmark
 // reports the achieved fraction of it (issue 2 asks for > 0.9).
 func BenchmarkManager_RefreshThroughput(b *testing.B) {
-	const accounts, latency, concurrency = 400, 50 * time.Millisecond, 8
+	for _, bc := range []struct{ accounts, concurrency int }{{400, 8}, {10_000, 64}} {
+		b.Run(fmt.Sprintf("accounts=%d/concurrency=%d", bc.accounts, bc.concurrency), func(b *testing.B) {
+			benchmarkThroughput(b, bc.accounts, bc.concurrency, 50*time.Millisecond)
+		})
+	}
+}
+
+func benchmarkThroughput(b *testing.B, accounts, concurrency int, latency time.Duration) {
 	for b.Loop() {
 		b.StopTimer()
 		e := newEnv(b, emulator.Config{})
 		seed(b, e, accounts)
-		e.emu.Advance(31 * day)
+		e.emu.Advance(36 * day)
 		e.emu.SetLatency(latency)
 		e.mgr.Concurrency = concurrency
 		b.StartTimer()
@@ -400,7 +408,7 @@ func BenchmarkManager_RefreshThroughput(b *testing.B) {
 		if n := rep.Count(igtoken.ResultRefreshed); n != accounts {
 			b.Fatalf("refreshed %d of %d", n, accounts)
 		}
-		ideal := time.Duration(accounts) * latency / concurrency
+		ideal := time.Duration(accounts) * latency / time.Duration(concurrency)
 		b.ReportMetric(float64(ideal)/float64(elapsed), "ideal-fraction")
 	}
 }

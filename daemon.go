@@ -14,6 +14,9 @@ type Refresher struct {
 	Manager  *Manager
 	Interval time.Duration // between passes (default 5 min)
 	Batch    int           // accounts claimed at a time (default 4 × Concurrency)
+	// Grace is how long refreshes in flight may go on once the context
+	// ends (default 30 s): a shutdown stops claiming, not refreshing.
+	Grace time.Duration
 	// OnPass, if set, is told about every completed pass (metrics).
 	OnPass func(p PassReport)
 
@@ -30,8 +33,8 @@ type PassReport struct {
 }
 
 // Run runs a pass at once and then every Interval until ctx ends. A pass in
-// flight when ctx ends finishes its accounts (their Meta calls see ctx end)
-// and Run returns nil.
+// flight when ctx ends claims nothing more, lets the batch in flight finish
+// (within Grace), and Run returns nil.
 func (r *Refresher) Run(ctx context.Context) error {
 	interval := r.interval()
 	for {
@@ -44,6 +47,13 @@ func (r *Refresher) Run(ctx context.Context) error {
 	}
 }
 
+func (r *Refresher) grace() time.Duration {
+	if r.Grace > 0 {
+		return r.Grace
+	}
+	return 30 * time.Second
+}
+
 func (r *Refresher) interval() time.Duration {
 	if r.Interval > 0 {
 		return r.Interval
@@ -52,9 +62,14 @@ func (r *Refresher) interval() time.Duration {
 }
 
 // Pass claims due accounts batch by batch and refreshes them, then runs the
-// expiry watchdog. It stops claiming when ctx ends.
+// expiry watchdog. When ctx ends it stops claiming; the batch in flight
+// goes on for up to Grace, so that no token Meta has just issued is lost.
 func (r *Refresher) Pass(ctx context.Context) (*PassReport, error) {
 	m := r.Manager
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(r.grace(), cancel) })
+	defer stop()
 	rep := &PassReport{Started: m.now()}
 	batch := r.Batch
 	if batch <= 0 {
@@ -67,7 +82,7 @@ func (r *Refresher) Pass(ctx context.Context) (*PassReport, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		res, err := m.RefreshDue(ctx, batch, TriggerServe)
+		res, err := m.RefreshDue(work, batch, TriggerServe)
 		if err != nil {
 			return rep, err
 		}
@@ -76,7 +91,7 @@ func (r *Refresher) Pass(ctx context.Context) (*PassReport, error) {
 			break
 		}
 	}
-	n, err := r.watch(ctx)
+	n, err := r.watch(work)
 	if err != nil {
 		return rep, err
 	}

@@ -80,3 +80,44 @@ func TestRefresher_RunStopsOnCancel(t *testing.T) {
 		t.Error("Run completed no pass")
 	}
 }
+
+// A shutdown during a pass stops claiming but finishes the refreshes in
+// flight: every token Meta issued is stored.
+func TestRefresher_ShutdownFinishesInFlight(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	for _, u := range []string{"a1", "a2", "a3", "a4", "a5", "a6"} {
+		e.login(t, u)
+	}
+	e.emu.Advance(36 * day)
+	e.emu.SetLatency(200 * time.Millisecond)
+	e.mgr.Concurrency = 2
+	r := &igtoken.Refresher{Manager: e.mgr, Batch: 2}
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	rep, err := r.Pass(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 2 || rep.Results[0].Outcome != igtoken.ResultRefreshed || rep.Results[1].Outcome != igtoken.ResultRefreshed {
+		t.Fatalf("results %+v, want the one batch in flight refreshed", rep.Results)
+	}
+	calls := e.emu.Calls(emulator.EndpointIGRefreshToken)
+	stored := 0
+	for _, a := range mustAccounts(t, e) {
+		if a.Status.RefreshCount == 1 {
+			stored++
+		}
+	}
+	if calls != 2 || stored != 2 {
+		t.Errorf("%d refresh calls, %d refreshed tokens stored; want 2 and 2", calls, stored)
+	}
+}
+
+func mustAccounts(tb testing.TB, e *env) []*igtoken.Account {
+	tb.Helper()
+	all, err := e.store.Accounts(tb.Context())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return all
+}

@@ -33,6 +33,9 @@ type app struct {
 	mgr       *igtoken.Manager
 	keySource string // where the encryption key came from, for doctor
 	dsn       string // the database opened, for doctor
+	// transport, when set, carries the Graph client's requests (serve adds
+	// metrics and a rate limit).
+	transport http.RoundTripper
 }
 
 // init reads the configuration and sets up logging, unless cmd runs
@@ -108,7 +111,7 @@ func (a *app) now() time.Time {
 }
 
 func (a *app) graphClient() *graph.Client {
-	return &graph.Client{
+	c := &graph.Client{
 		AppID:       a.cfg.AppID,
 		AppSecret:   a.cfg.AppSecret,
 		RedirectURI: a.cfg.RedirectURI,
@@ -116,6 +119,10 @@ func (a *app) graphClient() *graph.Client {
 		APIURL:      a.cfg.APIURL,
 		GraphURL:    a.cfg.GraphURL,
 	}
+	if a.transport != nil {
+		c.HTTPClient = &http.Client{Transport: a.transport, Timeout: 30 * time.Second}
+	}
+	return c
 }
 
 // openStore opens the configured store. SQLite takes its key from

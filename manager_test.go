@@ -12,9 +12,7 @@ import (
 
 	"github.com/igtoken/igtoken"
 	"github.com/igtoken/igtoken/emulator"
-	"github.com/igtoken/igtoken/graph"
-	"github.com/igtoken/igtoken/internal/seal"
-	"github.com/igtoken/igtoken/sqlite"
+	"github.com/igtoken/igtoken/internal/testenv"
 )
 
 // env is a Manager over a real SQLite store and the emulator over real HTTP.
@@ -31,22 +29,8 @@ func newEnv(tb testing.TB, cfg emulator.Config) *env {
 	emu := emulator.New(cfg)
 	srv := httptest.NewServer(emu)
 	tb.Cleanup(srv.Close)
-	keys, err := seal.NewKeyring(make([]byte, 32))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store, err := sqlite.Open(":memory:", keys)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	client := &graph.Client{
-		AppID: emulator.DefaultAppID, AppSecret: emulator.DefaultAppSecret, RedirectURI: emulator.DefaultRedirectURI,
-		AuthURL: srv.URL, APIURL: srv.URL, GraphURL: srv.URL,
-	}
-	m := igtoken.NewManager(store, client)
-	m.Now = emu.Now
-	m.Retry = igtoken.Backoff{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}
+	store := testenv.Store(tb)
+	m := testenv.Manager(store, testenv.Client(srv.URL, emulator.DefaultRedirectURI), emu)
 	events := &recorder{}
 	m.Notifier = events
 	return &env{url: srv.URL, emu: emu, mgr: m, store: store, events: events}

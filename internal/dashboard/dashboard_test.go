@@ -15,10 +15,8 @@ import (
 
 	"github.com/igtoken/igtoken"
 	"github.com/igtoken/igtoken/emulator"
-	"github.com/igtoken/igtoken/graph"
 	"github.com/igtoken/igtoken/internal/dashboard"
-	"github.com/igtoken/igtoken/internal/seal"
-	"github.com/igtoken/igtoken/sqlite"
+	"github.com/igtoken/igtoken/internal/testenv"
 )
 
 const (
@@ -41,22 +39,8 @@ func newEnv(tb testing.TB, emuCfg emulator.Config, configure func(*dashboard.Con
 	emu := emulator.New(emuCfg)
 	meta := httptest.NewServer(emu)
 	tb.Cleanup(meta.Close)
-	keys, err := seal.NewKeyring(make([]byte, 32))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store, err := sqlite.Open(":memory:", keys)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	client := &graph.Client{
-		AppID: emulator.DefaultAppID, AppSecret: emulator.DefaultAppSecret, RedirectURI: emulator.DefaultRedirectURI,
-		AuthURL: meta.URL, APIURL: meta.URL, GraphURL: meta.URL,
-	}
-	m := igtoken.NewManager(store, client)
-	m.Now = emu.Now
-	m.Retry = igtoken.Backoff{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond}
+	m := testenv.Manager(testenv.Store(tb), testenv.Client(meta.URL, emulator.DefaultRedirectURI), emu)
+	m.Retry.Attempts = 2
 	e := &env{emu: emu, mgr: m}
 
 	cfg := dashboard.Config{AdminToken: adminToken, Now: emu.Now}

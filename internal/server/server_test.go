@@ -19,11 +19,9 @@ import (
 
 	"github.com/igtoken/igtoken"
 	"github.com/igtoken/igtoken/emulator"
-	"github.com/igtoken/igtoken/graph"
 	"github.com/igtoken/igtoken/internal/metrics"
-	"github.com/igtoken/igtoken/internal/seal"
 	"github.com/igtoken/igtoken/internal/server"
-	"github.com/igtoken/igtoken/sqlite"
+	"github.com/igtoken/igtoken/internal/testenv"
 )
 
 const (
@@ -68,26 +66,14 @@ func newEnv(tb testing.TB, configure func(*server.Config, *env)) *env {
 	tb.Cleanup(meta.Close)
 	tb.Cleanup(e.emu.Close) // runs first: ends hung requests so meta.Close does not wait
 
-	keys, err := seal.NewKeyring(make([]byte, 32))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store, err := sqlite.Open(":memory:", keys)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	e.store = store
+	e.store = testenv.Store(tb)
 
 	e.reg = prometheus.NewRegistry()
 	e.met = metrics.New(e.reg)
-	client := &graph.Client{
-		AppID: emulator.DefaultAppID, AppSecret: emulator.DefaultAppSecret, RedirectURI: e.callback,
-		AuthURL: meta.URL, APIURL: meta.URL, GraphURL: meta.URL, Version: "v23.0",
-		HTTPClient: &http.Client{Transport: e.met.InstrumentTransport(e.tokens.wrap(http.DefaultTransport))},
-	}
-	e.mgr = igtoken.NewManager(store, client)
-	e.mgr.Now = e.emu.Now
+	client := testenv.Client(meta.URL, e.callback)
+	client.Version = "v23.0"
+	client.HTTPClient = &http.Client{Transport: e.met.InstrumentTransport(e.tokens.wrap(http.DefaultTransport))}
+	e.mgr = testenv.Manager(e.store, client, e.emu)
 	e.mgr.Logger = logger
 	e.mgr.Notifier = e.met
 	e.mgr.Retry = igtoken.Backoff{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}
@@ -106,8 +92,8 @@ func newEnv(tb testing.TB, configure func(*server.Config, *env)) *env {
 	if configure != nil {
 		configure(&cfg, e)
 	}
-	e.srv, err = server.New(cfg, e.mgr)
-	if err != nil {
+	var err error
+	if e.srv, err = server.New(cfg, e.mgr); err != nil {
 		tb.Fatal(err)
 	}
 	handler.Store(http.Handler(e.srv))

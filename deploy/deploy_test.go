@@ -25,7 +25,7 @@ func TestSystemdUnitsVerify(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	var units []string
-	for _, name := range []string{"igtoken-refresh.service", "igtoken-refresh.timer"} {
+	for _, name := range []string{"igtoken-refresh.service", "igtoken-refresh.timer", "igtoken.service"} {
 		data, err := os.ReadFile(filepath.Join("systemd", name))
 		if err != nil {
 			t.Fatal(err)
@@ -52,6 +52,10 @@ func TestSystemdUnitsHardened(t *testing.T) {
 			"StateDirectory=igtoken", "ProtectSystem=strict", "NoNewPrivileges=yes", "UMask=0077",
 		},
 		"igtoken-refresh.timer": {"OnCalendar=daily", "Persistent=true", "WantedBy=timers.target"},
+		"igtoken.service": {
+			"ExecStart=/usr/local/bin/igtoken serve", "DynamicUser=yes", "StateDirectory=igtoken",
+			"ProtectSystem=strict", "NoNewPrivileges=yes", "KillSignal=SIGTERM",
+		},
 	}
 	for name, lines := range want {
 		data, err := os.ReadFile(filepath.Join("systemd", name))

@@ -22,6 +22,9 @@ func (s *Server) controlRoutes() *http.ServeMux {
 	mux.HandleFunc("POST /_emulator/users", s.handleAddUser)
 	mux.HandleFunc("POST /_emulator/users/{username}/revoke", s.handleRevoke)
 	mux.HandleFunc("POST /_emulator/fail", s.handleFail)
+	mux.HandleFunc("POST /_emulator/users/{username}/window", s.handleOpenWindow)
+	mux.HandleFunc("POST /_emulator/usage", s.handleSetUsage)
+	mux.HandleFunc("POST /_emulator/containers/{id}/fail", s.handleFailContainer)
 	mux.HandleFunc("/_emulator/", func(w http.ResponseWriter, r *http.Request) {
 		writeControlError(w, http.StatusNotFound, "no such control endpoint")
 	})
@@ -37,6 +40,7 @@ type state struct {
 	Users         []userState    `json:"users"`
 	Calls         map[string]int `json:"calls"`
 	PendingFaults map[string]int `json:"pending_faults"`
+	AppUsage      int            `json:"app_usage"` // X-App-Usage call_count (§4)
 }
 
 type configState struct {
@@ -45,6 +49,12 @@ type configState struct {
 	ExchangeShape            string   `json:"exchange_shape"`
 	RefreshRotates           bool     `json:"refresh_rotates"`
 	OldTokenValidAfterRotate bool     `json:"old_token_valid_after_rotate"`
+	ProcessingTime           string   `json:"processing_time"`
+	PublishQuota             int      `json:"publish_quota"`
+	ContainerLimit           int      `json:"container_limit"`
+	AppCallBudget            int      `json:"app_call_budget"`
+	AccountCallBudget        int      `json:"account_call_budget"`
+	RuploadDebugInfo         bool     `json:"rupload_debug_info"`
 }
 
 type userView struct {
@@ -58,6 +68,13 @@ func viewOf(u User) userView { return userView{u.Username, u.InstagramID, u.AppS
 type userState struct {
 	userView
 	Tokens tokenCounts `json:"tokens"`
+	// Messages, Containers and Published count what the account has sent,
+	// created and published (§5, §6); AccountUsage is its
+	// X-Business-Use-Case-Usage call_count (§4).
+	Messages     int `json:"messages"`
+	Containers   int `json:"containers"`
+	Published    int `json:"published"`
+	AccountUsage int `json:"account_usage"`
 }
 
 // tokenCounts counts a user's tokens; ShortLived and LongLived count usable ones.
@@ -79,6 +96,9 @@ func (s *Server) snapshot() state {
 		Config: configState{
 			AppID: s.cfg.AppID, RedirectURIs: s.cfg.RedirectURIs, ExchangeShape: s.cfg.ExchangeShape,
 			RefreshRotates: s.cfg.RefreshRotates, OldTokenValidAfterRotate: s.oldValid,
+			ProcessingTime: s.cfg.ProcessingTime.String(), PublishQuota: s.cfg.PublishQuota,
+			ContainerLimit: s.cfg.ContainerLimit, AppCallBudget: s.cfg.AppCallBudget,
+			AccountCallBudget: s.cfg.AccountCallBudget, RuploadDebugInfo: s.cfg.RuploadDebugInfo,
 		},
 		Users:         []userState{},
 		Calls:         make(map[string]int),
@@ -87,6 +107,7 @@ func (s *Server) snapshot() state {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st.Now = s.Now()
+	st.AppUsage = s.appUsageLocked(st.Now)
 	for _, ep := range endpoints {
 		st.Calls[ep] = s.calls[ep]
 		st.PendingFaults[ep] = s.pendingLocked(ep)
@@ -99,7 +120,9 @@ func (s *Server) snapshot() state {
 }
 
 func (s *Server) userStateLocked(u *user, now time.Time) userState {
-	us := userState{userView: viewOf(u.User)}
+	us := userState{userView: viewOf(u.User), Messages: len(u.messages), Containers: len(u.containers),
+		Published: len(u.published)}
+	us.AccountUsage, _ = s.accountUsageLocked(u.InstagramID, now)
 	for value := range u.tokens {
 		switch t := s.tokens[value]; {
 		case t.revoked:
@@ -191,6 +214,63 @@ func (s *Server) handleFail(w http.ResponseWriter, r *http.Request) {
 	}
 	s.FailNext(req.Endpoint, n, req.Fault)
 	writeJSON(w, http.StatusOK, map[string]any{"endpoint": req.Endpoint, "pending": s.PendingFaults(req.Endpoint)})
+}
+
+// handleOpenWindow is POST /_emulator/users/{username}/window
+// {"igsid":"…"}: the IGSID messaged the account now (§6).
+func (s *Server) handleOpenWindow(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		IGSID string `json:"igsid"`
+	}
+	if !decodeControl(w, r, &req) {
+		return
+	}
+	if req.IGSID == "" {
+		writeControlError(w, http.StatusBadRequest, "igsid is required")
+		return
+	}
+	username := r.PathValue("username")
+	s.OpenWindow(username, req.IGSID)
+	writeJSON(w, http.StatusOK, map[string]any{"username": username, "igsid": req.IGSID, "opened_at": s.Now()})
+}
+
+// handleSetUsage is POST /_emulator/usage {"app":80,"account":100}; a
+// missing figure stays computed (§4).
+func (s *Server) handleSetUsage(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		App     *int `json:"app"`
+		Account *int `json:"account"`
+	}
+	if !decodeControl(w, r, &req) {
+		return
+	}
+	app, account := -1, -1
+	if req.App != nil {
+		app = *req.App
+	}
+	if req.Account != nil {
+		account = *req.Account
+	}
+	s.SetUsage(app, account)
+	writeJSON(w, http.StatusOK, map[string]int{"app": app, "account": account})
+}
+
+// handleFailContainer is POST /_emulator/containers/{id}/fail
+// {"status":"Error: …"} (§5.3).
+func (s *Server) handleFailContainer(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Status string `json:"status"`
+	}
+	if !decodeControl(w, r, &req) {
+		return
+	}
+	id := r.PathValue("id")
+	if !s.FailContainer(id, req.Status) {
+		writeControlError(w, http.StatusNotFound, "no such container")
+		return
+	}
+	c, _ := s.Container(id)
+	writeJSON(w, http.StatusOK, map[string]string{"id": id, "status_code": c.StatusCode, "status": c.Status})
 }
 
 // decodeControl reads a JSON body into v; an empty body leaves v zero.

@@ -47,7 +47,8 @@ func TestServer_ControlState(t *testing.T) {
 	if got.Advanced != "2h0m0s" {
 		t.Errorf("advanced = %q, want 2h0m0s", got.Advanced)
 	}
-	wantCalls := map[string]int{"authorize": 1, "access_token": 1, "ig_exchange_token": 0, "ig_refresh_token": 0, "me": 0}
+	wantCalls := map[string]int{"authorize": 1, "access_token": 1, "ig_exchange_token": 0, "ig_refresh_token": 0, "me": 0,
+		"messages": 0, "media": 0, "rupload": 0, "container": 0, "media_publish": 0, "content_publishing_limit": 0}
 	if diff := cmp.Diff(wantCalls, got.Calls); diff != "" {
 		t.Errorf("calls mismatch (-want +got):\n%s", diff)
 	}

@@ -1,14 +1,17 @@
 // Package emulator is a stateful fake of Meta's Instagram Login endpoints
-// (authorize, code exchange, long-lived exchange, refresh and /me), served
-// over real HTTP so that tests, `igtoken emulator` and the sandbox can run the
-// whole token life cycle without Instagram.
+// (authorize, code exchange, long-lived exchange, refresh and /me) and of
+// the endpoints that use the tokens (messaging, content publishing with
+// resumable uploads, the publishing limit), served over real HTTP so that
+// tests, `igtoken emulator` and the sandbox can run the whole token life
+// cycle without Instagram.
 //
-// One [Server] answers for all three Meta hosts (www.instagram.com,
-// api.instagram.com and graph.instagram.com). It keeps users, codes and
-// tokens in memory, runs on an emulated clock that tests can move forward
-// ([Server.Advance]), and can be told to fail the next calls to an endpoint
-// ([Server.FailNext]). Token values never appear in its logs, error bodies or
-// state.
+// One [Server] answers for all four Meta hosts (www.instagram.com,
+// api.instagram.com, graph.instagram.com and rupload.facebook.com). It keeps
+// users, codes, tokens, messages and media in memory, runs on an emulated
+// clock that tests can move forward ([Server.Advance]), reports and enforces
+// rate limits ([Server.SetUsage]), and can be told to fail the next calls to
+// an endpoint ([Server.FailNext]). Token values never appear in its logs,
+// error bodies or state.
 //
 // Sections cited as "§N" refer to reference/instagram-api.md in the project's
 // shared documents.
@@ -30,6 +33,13 @@ const (
 	EndpointIGExchangeToken = "ig_exchange_token" // GET /access_token
 	EndpointIGRefreshToken  = "ig_refresh_token"  // GET /refresh_access_token
 	EndpointMe              = "me"                // GET /me and GET /{ig-user-id}
+
+	EndpointMessages        = "messages"                 // POST /{ig-user-id}/messages and /me/messages (§6)
+	EndpointMedia           = "media"                    // POST /{ig-user-id}/media (§5.1)
+	EndpointRupload         = "rupload"                  // POST and GET /rupload/ig-api/{ver}/{container-id} (§5.2)
+	EndpointContainer       = "container"                // GET /{container-id} and GET /{media-id} (§5.3)
+	EndpointMediaPublish    = "media_publish"            // POST /{ig-user-id}/media_publish (§5.4)
+	EndpointPublishingLimit = "content_publishing_limit" // GET /{ig-user-id}/content_publishing_limit (§4.1)
 )
 
 // Defaults applied by [New] to empty [Config] fields.
@@ -37,6 +47,10 @@ const (
 	DefaultAppID       = "1000000000000001"
 	DefaultAppSecret   = "emulator-secret"
 	DefaultRedirectURI = "http://localhost:8080/callback"
+
+	DefaultProcessingTime = 3 * time.Second // §5.3; Meta's real time varies
+	DefaultPublishQuota   = 50              // quota_total (§4.1)
+	DefaultContainerLimit = 400             // containers per account per 24 h (§4.1)
 )
 
 // Code-exchange response shapes (§1.3), for [Config.ExchangeShape].
@@ -67,6 +81,27 @@ type Config struct {
 	OldTokenValidAfterRotate *bool
 	// Start is the emulated time when New is called. Zero means time.Now().
 	Start time.Time
+	// ProcessingTime is how long a media container stays IN_PROGRESS once
+	// all its bytes are in (§5.3), on the emulated clock, which real time
+	// moves too. Zero means DefaultProcessingTime; negative means none.
+	ProcessingTime time.Duration
+	// PublishQuota is quota_total: how many media_publish calls an account
+	// may make in a rolling 24 h (§4.1). Zero or less means
+	// DefaultPublishQuota.
+	PublishQuota int
+	// ContainerLimit is how many media containers an account may create in
+	// a rolling 24 h (§4.1). Zero or less means DefaultContainerLimit.
+	ContainerLimit int
+	// AppCallBudget is the app's Graph calls per rolling hour: the 100 % of
+	// X-App-Usage (§4). Zero means no limit, and the header shows 0.
+	AppCallBudget int
+	// AccountCallBudget is the Graph calls per Instagram account per
+	// rolling 24 h: the 100 % of X-Business-Use-Case-Usage (§4). Zero means
+	// no limit.
+	AccountCallBudget int
+	// RuploadDebugInfo makes the upload host answer its errors in the
+	// {"debug_info":{…}} envelope of §5.2 instead of the Graph one.
+	RuploadDebugInfo bool
 	// Logger receives request logs, never token values. Nil discards them.
 	Logger *slog.Logger
 }
@@ -93,6 +128,10 @@ type Server struct {
 	calls    map[string]int
 	faults   map[string][]pendingFault
 	issued   int // codes issued, to sweep expired ones now and then
+
+	containers map[string]*container // media containers by id (§5)
+	media      map[string]*media     // published media by id (§5.4)
+	usage      usage                 // call counts for the usage headers (§4)
 }
 
 // New returns a Server with no users.
@@ -110,6 +149,10 @@ func New(cfg Config) *Server {
 		tokens:   make(map[string]*token),
 		calls:    make(map[string]int),
 		faults:   make(map[string][]pendingFault),
+
+		containers: make(map[string]*container),
+		media:      make(map[string]*media),
+		usage:      newUsage(),
 	}
 	s.latency.Store(int64(cfg.Latency))
 	s.handlers = map[string]http.HandlerFunc{
@@ -118,6 +161,12 @@ func New(cfg Config) *Server {
 		EndpointIGExchangeToken: s.handleExchange,
 		EndpointIGRefreshToken:  s.handleRefresh,
 		EndpointMe:              s.handleMe,
+		EndpointMessages:        s.handleMessages,
+		EndpointMedia:           s.handleMedia,
+		EndpointRupload:         s.handleRupload,
+		EndpointContainer:       s.handleContainer,
+		EndpointMediaPublish:    s.handleMediaPublish,
+		EndpointPublishingLimit: s.handlePublishingLimit,
 	}
 	s.control = s.controlRoutes()
 	return s
@@ -140,6 +189,20 @@ func withDefaults(cfg Config) Config {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	switch {
+	case cfg.ProcessingTime == 0:
+		cfg.ProcessingTime = DefaultProcessingTime
+	case cfg.ProcessingTime < 0:
+		cfg.ProcessingTime = 0
+	}
+	if cfg.PublishQuota <= 0 {
+		cfg.PublishQuota = DefaultPublishQuota
+	}
+	if cfg.ContainerLimit <= 0 {
+		cfg.ContainerLimit = DefaultContainerLimit
+	}
+	cfg.AppCallBudget = max(cfg.AppCallBudget, 0)
+	cfg.AccountCallBudget = max(cfg.AccountCallBudget, 0)
 	return cfg
 }
 
@@ -160,7 +223,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.control.ServeHTTP(w, r)
 		return
 	}
-	endpoint, id := route(r.URL.Path)
+	endpoint, id := s.route(r.URL.Path)
 	if endpoint == "" {
 		writeGraphError(w, errUnknownPath(r.Method))
 		return
@@ -172,11 +235,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		drop(w)
 		return
 	}
+	var throttled *apiError
+	if isGraph(endpoint) {
+		throttled = s.meterApp(w) // every Graph answer carries X-App-Usage (§4)
+	}
 	if faulty {
 		s.serveFault(w, r, endpoint, f)
 		return
 	}
+	if throttled != nil {
+		writeGraphError(w, throttled)
+		return
+	}
 	s.handlers[endpoint](w, r)
+}
+
+// isGraph reports whether endpoint is served by graph.instagram.com, whose
+// answers carry the usage headers and are throttled (§4), rather than by
+// the login hosts or the upload host.
+func isGraph(endpoint string) bool {
+	switch endpoint {
+	case EndpointAuthorize, EndpointAccessToken, EndpointRupload:
+		return false
+	}
+	return true
 }
 
 // sleep waits d, or less if s closes; it reports false if the request ended
@@ -196,10 +278,15 @@ func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	return true
 }
 
-// route maps a request path to an endpoint name and, for GET /{ig-user-id},
-// the id. Meta accepts any /vNN.N prefix and none (§0 intro).
-func route(path string) (endpoint, id string) {
+// route maps a request path to an endpoint name and the path's id: the
+// node of /{id} (a user, a container or a media), the user of a user edge
+// such as /{ig-user-id}/media ("" for /me/…), or the container of an upload.
+// Meta accepts any /vNN.N prefix and none (§0 intro).
+func (s *Server) route(path string) (endpoint, id string) {
 	p := strings.Trim(path, "/")
+	if id, ok := uploadPath(p); ok {
+		return EndpointRupload, id
+	}
 	if first, rest, _ := strings.Cut(p, "/"); isVersion(first) {
 		p = rest
 	}
@@ -216,10 +303,60 @@ func route(path string) (endpoint, id string) {
 		return EndpointMe, ""
 	}
 	if isDigits(p) {
+		if s.isObject(p) {
+			return EndpointContainer, p
+		}
 		return EndpointMe, p
+	}
+	node, edge, ok := strings.Cut(p, "/")
+	if !ok || (node != "me" && !isDigits(node)) {
+		return "", ""
+	}
+	if node == "me" {
+		node = ""
+	}
+	switch edge {
+	case "messages":
+		return EndpointMessages, node
+	case "media":
+		return EndpointMedia, node
+	case "media_publish":
+		return EndpointMediaPublish, node
+	case "content_publishing_limit":
+		return EndpointPublishingLimit, node
 	}
 	return "", ""
 }
+
+// uploadPath returns the container id of an upload path (§5.2):
+// [rupload/](ig-api|ig-api-upload)/[vNN.N/]{container-id}. Meta's own host
+// is rupload.facebook.com with /ig-api-upload/; one emulator serves every
+// host, so the /rupload/ prefix names that host where needed.
+func uploadPath(p string) (string, bool) {
+	p = strings.TrimPrefix(p, "rupload/")
+	for _, prefix := range []string{"ig-api-upload/", "ig-api/"} {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if !ok {
+			continue
+		}
+		if v, id, ok := strings.Cut(rest, "/"); ok && isVersion(v) {
+			rest = id
+		}
+		return rest, isDigits(rest)
+	}
+	return "", false
+}
+
+// apiVersion returns the /vNN.N prefix of path, or defaultAPIVersion.
+func apiVersion(path string) string {
+	if first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/"); isVersion(first) {
+		return first
+	}
+	return defaultAPIVersion
+}
+
+// defaultAPIVersion is the version the docs' samples use (§0 intro).
+const defaultAPIVersion = "v25.0"
 
 // isVersion reports whether s looks like "v23" or "v23.0".
 func isVersion(s string) bool {

@@ -16,6 +16,8 @@ type apiError struct {
 	Subcode     int
 	Message     string
 	IsTransient bool
+	UserTitle   string // error_user_title
+	UserMsg     string // error_user_msg
 }
 
 // graphErrorBody is the Graph envelope (§3.1). Field order follows Meta's.
@@ -28,6 +30,8 @@ type graphErrorFields struct {
 	Type        string `json:"type"`
 	Code        int    `json:"code"`
 	Subcode     int    `json:"error_subcode,omitempty"`
+	UserTitle   string `json:"error_user_title,omitempty"`
+	UserMsg     string `json:"error_user_msg,omitempty"`
 	TraceID     string `json:"fbtrace_id"`
 	IsTransient bool   `json:"is_transient,omitempty"`
 }
@@ -67,6 +71,8 @@ func writeGraphError(w http.ResponseWriter, e *apiError) {
 		Type:        e.Type,
 		Code:        e.Code,
 		Subcode:     e.Subcode,
+		UserTitle:   e.UserTitle,
+		UserMsg:     e.UserMsg,
 		TraceID:     newTraceID(),
 		IsTransient: e.IsTransient,
 	}})
@@ -153,6 +159,35 @@ func errBadGrantType(want string) *apiError {
 func errMethod(method string) *apiError {
 	return &apiError{Type: "GraphMethodException", Code: 100,
 		Message: "Unsupported request - method type: " + strings.ToLower(method)}
+}
+
+// errParam is a code 100 error about a parameter; msg has no "(#100) ".
+func errParam(msg string) *apiError {
+	return &apiError{Type: "OAuthException", Code: 100, Message: "(#100) " + msg}
+}
+
+// errNoToken is Graph's answer to a call without a token: 2500 for a /me
+// path, which needs a token to know who "me" is, else 104 (§3.3).
+func errNoToken(me bool) *apiError {
+	if me {
+		return &apiError{Type: "OAuthException", Code: 2500,
+			Message: "An active access token must be used to query information about the current user."}
+	}
+	return &apiError{Type: "OAuthException", Code: 104,
+		Message: "An access token is required to request this resource."}
+}
+
+// errNoObject is Graph's answer for an id that is not there or not the
+// caller's (§3.1: GraphMethodException 100/33).
+func errNoObject(method, id string) *apiError {
+	return &apiError{Type: "GraphMethodException", Code: 100, Subcode: 33, Message: "Unsupported " +
+		strings.ToLower(method) + " request. Object with ID '" + id +
+		"' does not exist, cannot be loaded due to missing permissions, or does not support this operation."}
+}
+
+// errNoField is Graph's answer to an unknown name in fields.
+func errNoField(name, nodeType string) *apiError {
+	return errParam("Tried accessing nonexisting field (" + name + ") on node type (" + nodeType + ")")
 }
 
 // errUnknownPath does not echo the path, which could hold a token by mistake.

@@ -9,13 +9,16 @@ import (
 // endpoints lists every endpoint name.
 var endpoints = []string{
 	EndpointAuthorize, EndpointAccessToken, EndpointIGExchangeToken, EndpointIGRefreshToken, EndpointMe,
+	EndpointMessages, EndpointMedia, EndpointRupload, EndpointContainer, EndpointMediaPublish,
+	EndpointPublishingLimit,
 }
 
 // Fault is a scripted failure for [Server.FailNext]. The first of Drop,
-// Hang and Malformed that is set wins; otherwise the endpoint answers with an
-// error built from the other fields, in its own envelope: a text page for
-// authorize, the api.instagram.com envelope for access_token (§1.3), the
-// Graph envelope (§3.1) for the others.
+// Hang, Malformed, DropAfterBytes and DropAfter that is set wins; otherwise
+// the endpoint answers with an error built from the other fields, in its own
+// envelope: a text page for authorize, the api.instagram.com envelope for
+// access_token (§1.3), the Graph envelope (§3.1) for the others (rupload
+// too, unless Config.RuploadDebugInfo is set).
 type Fault struct {
 	// Status is the HTTP status; 0 derives it from Code (§3.2).
 	Status int `json:"status,omitempty"`
@@ -36,6 +39,17 @@ type Fault struct {
 	// net/http clients retry an idempotent request that fails this way on
 	// a reused keep-alive connection.
 	Drop bool `json:"drop,omitempty"`
+	// DropAfterBytes, on rupload, keeps the first DropAfterBytes bytes of
+	// the upload's body (fewer if the body is shorter), then drops the
+	// connection without answering: the upload breaks midway and can be
+	// resumed from the offset the emulator reports (§5.2). Elsewhere it is
+	// Drop. See [Server.FailNextUpload].
+	DropAfterBytes int64 `json:"drop_after_bytes,omitempty"`
+	// DropAfter serves the request, so that it takes effect (a message is
+	// sent, a media published), then drops the connection instead of
+	// answering: the client cannot tell whether it worked, which is what
+	// exactly-once tests need.
+	DropAfter bool `json:"drop_after,omitempty"`
 }
 
 type pendingFault struct {
@@ -113,6 +127,17 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, endpoint str
 	case f.Malformed:
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		w.Write([]byte(malformedBody))
+	case f.DropAfterBytes > 0:
+		if endpoint == EndpointRupload {
+			s.serveUpload(w, r, f.DropAfterBytes)
+			return
+		}
+		drop(w)
+	case f.DropAfter:
+		s.handlers[endpoint](discard{header: make(http.Header)}, r)
+		drop(w)
+	case endpoint == EndpointRupload:
+		s.writeUploadError(w, faultError(f))
 	default:
 		writeFaultError(w, endpoint, f)
 	}
@@ -174,9 +199,18 @@ func defaultMessage(code, subcode int) string {
 		return revokeMessage(subcode)
 	case 613:
 		return "(#613) Calls to this api have exceeded the rate limit."
+	case 80002:
+		return msgAccountThrottled
 	}
 	return fmt.Sprintf("(#%d) Emulated failure", code)
 }
+
+// discard is a ResponseWriter that throws the answer away, for DropAfter.
+type discard struct{ header http.Header }
+
+func (d discard) Header() http.Header         { return d.header }
+func (d discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d discard) WriteHeader(int)             {}
 
 // drop closes the connection without an answer.
 func drop(w http.ResponseWriter) {

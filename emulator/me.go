@@ -26,8 +26,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	f := formValues(w, r)
 	value := requestToken(r, f.Get("access_token"))
 	if value == "" {
-		writeGraphError(w, &apiError{Type: "OAuthException", Code: 2500,
-			Message: "An active access token must be used to query information about the current user."})
+		writeGraphError(w, errNoToken(true))
 		return
 	}
 	fields, err := parseFields(f.Get("fields"))
@@ -40,10 +39,13 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		writeGraphError(w, err)
 		return
 	}
+	if err := s.meterAccount(w, u); err != nil {
+		writeGraphError(w, err)
+		return
+	}
 	// /{id} answers for the token's own user only, by either id (§1.3).
-	if id := r.PathValue("id"); id != "" && id != u.InstagramID && id != u.AppScopedID {
-		writeGraphError(w, &apiError{Type: "GraphMethodException", Code: 100, Subcode: 33, Message: "Unsupported get request. Object with ID '" + id +
-			"' does not exist, cannot be loaded due to missing permissions, or does not support this operation."})
+	if id := r.PathValue("id"); !ownID(u, id) {
+		writeGraphError(w, errNoObject(http.MethodGet, id))
 		return
 	}
 	out := map[string]string{"id": u.AppScopedID}
@@ -77,8 +79,7 @@ func parseFields(param string) ([]string, *apiError) {
 	for name := range strings.SplitSeq(param, ",") {
 		name = strings.TrimSpace(name)
 		if _, ok := meFields[name]; !ok && !silentFields[name] {
-			return nil, &apiError{Type: "OAuthException", Code: 100,
-				Message: "(#100) Tried accessing nonexisting field (" + name + ") on node type (User)"}
+			return nil, errNoField(name, "User")
 		}
 		fields = append(fields, name)
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // User is an emulated Instagram professional account.
@@ -17,10 +18,14 @@ type User struct {
 	AppScopedID string
 }
 
-// user is a User and the tokens issued to it.
+// user is a User and what it owns.
 type user struct {
 	User
-	tokens map[string]struct{} // token values, for Revoke
+	tokens     map[string]struct{}  // token values, for Revoke
+	windows    map[string]time.Time // IGSID → when they last messaged the account (§6)
+	messages   []Message            // sent, oldest first
+	containers []*container         // created, oldest first (§5.1)
+	published  []*media             // published, oldest first (§5.4)
 }
 
 // AddUser returns the user with that username, creating it if new. An empty
@@ -63,7 +68,7 @@ func (s *Server) userLocked(username string) *user {
 	if u, ok := s.users[username]; ok {
 		return u
 	}
-	u := &user{tokens: make(map[string]struct{})}
+	u := &user{tokens: make(map[string]struct{}), windows: make(map[string]time.Time)}
 	u.Username = username
 	// Instagram account ids start "1784" (§1.6); app-scoped ids here start
 	// with 2-9 so that a client mixing them up fails loudly.

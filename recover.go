@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/igtoken/igtoken/graph"
 )
 
 // Recover is the one path every Graph call takes after Meta rejected token
@@ -79,4 +81,26 @@ func (m *Manager) awaitLease(ctx context.Context, id string) (func(), error) {
 		}
 		wait = min(2*wait, time.Second)
 	}
+}
+
+// Do runs call with account id's usable token. If call fails with a Graph
+// error 190 it recovers the token (Recover) and runs call once more with
+// the new one: never more, so a message or a post is never sent twice
+// because of a token problem. Every Graph call igtoken makes for an
+// account goes through Do or HTTPClient.
+func (m *Manager) Do(ctx context.Context, id string, call func(ctx context.Context, token string) error) error {
+	tok, err := m.Token(ctx, id)
+	if err != nil {
+		return err
+	}
+	err = call(ctx, tok.Value)
+	var ge *graph.Error
+	if !errors.As(err, &ge) || ge.Code != 190 {
+		return err
+	}
+	fresh, rerr := m.Recover(ctx, id, tok.Value, err)
+	if rerr != nil {
+		return rerr
+	}
+	return call(ctx, fresh.Value)
 }

@@ -1,6 +1,7 @@
 package igtoken_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -95,4 +96,31 @@ func (e *env) get(tb testing.TB, id, path string) *http.Response {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp
+}
+
+func TestManager_Do(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	a := e.login(t, "alice")
+	e.emu.Advance(2 * day)
+	e.emu.FailNext(emulator.EndpointMe, 1, emulator.Fault{Status: 400, Code: 190, Subcode: 463})
+	calls := 0
+	err := e.mgr.Do(t.Context(), a.ID, func(ctx context.Context, token string) error {
+		calls++
+		_, err := e.mgr.Graph().Me(ctx, token)
+		return err
+	})
+	if err != nil || calls != 2 {
+		t.Fatalf("Do = %v after %d calls, want success after 2", err, calls)
+	}
+
+	e.emu.Revoke("alice", 460)
+	calls = 0
+	err = e.mgr.Do(t.Context(), a.ID, func(ctx context.Context, token string) error {
+		calls++
+		_, err := e.mgr.Graph().Me(ctx, token)
+		return err
+	})
+	if !errors.Is(err, igtoken.ErrReauthRequired) || calls != 1 {
+		t.Errorf("Do with a revoked token = %v after %d calls, want ErrReauthRequired after 1", err, calls)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/igtoken/igtoken/graph"
 	"github.com/igtoken/igtoken/internal/config"
 	"github.com/igtoken/igtoken/internal/seal"
+	"github.com/igtoken/igtoken/postgres"
 	"github.com/igtoken/igtoken/sqlite"
 )
 
@@ -33,6 +35,8 @@ type app struct {
 	mgr       *igtoken.Manager
 	keySource string // where the encryption key came from, for doctor
 	dsn       string // the database opened, for doctor
+	// noMigrate leaves the PostgreSQL schema alone (serve --no-migrate).
+	noMigrate bool
 	// transport, when set, carries the Graph client's requests (serve adds
 	// metrics and a rate limit).
 	transport http.RoundTripper
@@ -86,7 +90,7 @@ func (a *app) manager(ctx context.Context) (*igtoken.Manager, error) {
 	if a.mgr != nil {
 		return a.mgr, nil
 	}
-	store, err := a.openStore()
+	store, err := a.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -128,13 +132,13 @@ func (a *app) graphClient() *graph.Client {
 // openStore opens the configured store. SQLite takes its key from
 // IGTOKEN_ENCRYPTION_KEY, else from the key file in the data directory,
 // created on first use.
-func (a *app) openStore() (igtoken.Store, error) {
+func (a *app) openStore(ctx context.Context) (igtoken.Store, error) {
 	driver, dsn, err := a.cfg.Database()
 	if err != nil {
 		return nil, err
 	}
 	if driver == config.DriverPostgres {
-		return nil, configError("%s: postgres is not supported by this build yet", config.EnvDatabaseURL)
+		return a.openPostgres(ctx, dsn)
 	}
 	keys, err := a.keyring()
 	if err != nil {
@@ -144,8 +148,40 @@ func (a *app) openStore() (igtoken.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.dsn = dsn
+	a.dsn = "sqlite " + dsn
 	return store, nil
+}
+
+// openPostgres opens the shared store of several replicas. The key must
+// come from IGTOKEN_ENCRYPTION_KEY: a key file generated on one replica
+// would be useless to the others.
+func (a *app) openPostgres(ctx context.Context, dsn string) (igtoken.Store, error) {
+	if a.cfg.EncryptionKey == "" {
+		return nil, configError("%s is required with PostgreSQL (all replicas need the same key): set it to the output of `openssl rand -base64 32`",
+			config.EnvEncryptionKey)
+	}
+	keys, err := a.keyring()
+	if err != nil {
+		return nil, err
+	}
+	var opts []postgres.Option
+	if a.noMigrate {
+		opts = append(opts, postgres.NoMigrate())
+	}
+	store, err := postgres.Open(ctx, dsn, keys, opts...)
+	if err != nil {
+		return nil, err
+	}
+	a.dsn = "postgres " + redactURL(dsn)
+	return store, nil
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 func (a *app) keyring() (*seal.Keyring, error) {

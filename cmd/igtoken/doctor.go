@@ -72,7 +72,7 @@ func (d *doctor) run(ctx context.Context) bool {
 		}
 		return false
 	}
-	d.check("store", "ok", "sqlite "+d.dsn)
+	d.check("store", "ok", d.dsnLabel())
 	accounts, err := m.Accounts(ctx)
 	if err != nil {
 		d.check("key", "FAIL", message(err))

@@ -708,12 +708,15 @@ func TestConfigErrors(t *testing.T) {
 	e.ok("version") // needs no configuration
 	e.set("IGTOKEN_REFRESH_WINDOW_DAYS", "")
 
-	e.set("IGTOKEN_DATABASE_URL", "postgres://ig:pw@localhost/ig")
+	e.set("IGTOKEN_DATABASE_URL", "postgres://ig:pw@127.0.0.1:1/ig")
 	r = e.fail(2, "status")
-	contains(t, "status", r.stderr, "IGTOKEN_DATABASE_URL", "postgres")
-	if strings.Contains(r.stderr, "pw@") {
+	contains(t, "status", r.stderr, "IGTOKEN_ENCRYPTION_KEY is required with PostgreSQL")
+	e.set("IGTOKEN_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(make([]byte, 32)))
+	r = e.fail(1, "status") // nothing listens on port 1
+	if strings.Contains(r.stderr, "pw") {
 		t.Errorf("stderr shows the database password: %s", r.stderr)
 	}
+	e.set("IGTOKEN_ENCRYPTION_KEY", "")
 	e.set("IGTOKEN_DATABASE_URL", "sqlite:"+filepath.Join(e.dir, "other", "x.db"))
 	e.ok("status")
 	if _, err := os.Stat(filepath.Join(e.dir, "other", "x.db")); err != nil {

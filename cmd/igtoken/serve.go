@@ -46,6 +46,7 @@ exits 0.`,
 			return svc.run(cmd.Context(), cmd.OutOrStdout())
 		},
 	}
+	cmd.Flags().BoolVar(&a.noMigrate, "no-migrate", false, "do not apply schema migrations at start (PostgreSQL; run `igtoken migrate` instead)")
 	return cmd
 }
 

@@ -72,9 +72,12 @@ func (m *Manager) awaitLease(ctx context.Context, id string) (func(), error) {
 	wait := 50 * time.Millisecond
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		release, err := m.acquire(ctx, id, m.now())
+		err := m.store.AcquireLease(ctx, id, m.Owner, m.now(), m.now().Add(m.lease()))
+		if err == nil {
+			return func() { m.release(ctx, id) }, nil
+		}
 		if !errors.Is(err, ErrLeased) || time.Now().After(deadline) {
-			return release, err
+			return nil, fmt.Errorf("lease account %s: %w", id, err)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, err

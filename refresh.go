@@ -118,19 +118,24 @@ func (m *Manager) Convert(ctx context.Context, opt RunOptions) (*Report, error) 
 }
 
 // RefreshDue claims up to limit due accounts with a lease and refreshes
-// them: one pass of the refresh daemon.
+// them: one batch of the refresh daemon. The claim already holds each
+// account's lease and read its row under it, so the attempts start from
+// there.
 func (m *Manager) RefreshDue(ctx context.Context, limit int, trigger Trigger) (*Report, error) {
 	now := m.now()
 	claimed, err := m.store.ClaimDue(ctx, m.Owner, now, now.Add(m.lease()), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim due accounts: %w", err)
 	}
-	ids := make([]string, len(claimed))
-	for i, a := range claimed {
-		ids[i] = a.ID
-	}
-	opt := RunOptions{IDs: ids, Trigger: trigger}
-	return m.run(ctx, ids, opt, m.refreshDecider(opt)), nil
+	opt := RunOptions{Trigger: trigger}
+	decide := m.refreshDecider(opt)
+	rep := &Report{Started: now, Results: make([]Result, len(claimed))}
+	m.forEach(ctx, len(claimed), func(i int) {
+		defer m.release(ctx, claimed[i].ID)
+		rep.Results[i] = m.decideAndAct(ctx, claimed[i], decide, opt)
+	})
+	rep.Finished = m.now()
+	return rep, nil
 }
 
 // run attempts every account in ids, Concurrency at a time.
@@ -187,18 +192,22 @@ func (m *Manager) lease() time.Duration {
 // attempt handles one account: under its lease, it re-reads the account
 // (another process may just have refreshed it), decides, and acts.
 func (m *Manager) attempt(ctx context.Context, id string, decide decideFunc, opt RunOptions) Result {
-	now := m.now()
 	if !opt.DryRun {
-		release, err := m.acquire(ctx, id, now)
-		if err != nil {
-			return errorResult(id, err)
+		if err := m.store.AcquireLease(ctx, id, m.Owner, m.now(), m.now().Add(m.lease())); err != nil {
+			return errorResult(id, fmt.Errorf("lease account %s: %w", id, err))
 		}
-		defer release()
+		defer m.release(ctx, id)
 	}
 	a, err := m.store.Account(ctx, id)
 	if err != nil {
 		return errorResult(id, err)
 	}
+	return m.decideAndAct(ctx, a, decide, opt)
+}
+
+// decideAndAct decides what to do with a, read under its lease, and does it.
+func (m *Manager) decideAndAct(ctx context.Context, a *Account, decide decideFunc, opt RunOptions) Result {
+	now := m.now()
 	d := decide(a, now)
 	res := Result{AccountID: a.ID, Username: a.Username, Action: d.Action, Reason: d.Reason,
 		OldExpiresAt: timePtr(a.Token.ExpiresAt)}
@@ -216,16 +225,11 @@ func (m *Manager) attempt(ctx context.Context, id string, decide decideFunc, opt
 	return m.renew(ctx, a, d.Action, opt.Trigger, res)
 }
 
-// acquire takes the account's refresh lease and returns its release.
-func (m *Manager) acquire(ctx context.Context, id string, now time.Time) (func(), error) {
-	if err := m.store.AcquireLease(ctx, id, m.Owner, now, now.Add(m.lease())); err != nil {
-		return nil, fmt.Errorf("lease account %s: %w", id, err)
+// release ends this process's lease on account id.
+func (m *Manager) release(ctx context.Context, id string) {
+	if err := m.store.ReleaseLease(context.WithoutCancel(ctx), id, m.Owner); err != nil {
+		m.logger().Warn("release lease", "account_id", id, "err", err)
 	}
-	return func() {
-		if err := m.store.ReleaseLease(context.WithoutCancel(ctx), id, m.Owner); err != nil {
-			m.logger().Warn("release lease", "account_id", id, "err", err)
-		}
-	}, nil
 }
 
 func errorResult(id string, err error) Result {

@@ -131,3 +131,39 @@ func seedPostgres(tb testing.TB, store igtoken.Store, emu *emulator.Server, n in
 		}
 	}
 }
+
+// BenchmarkReplicas_Throughput refreshes 1,200 due accounts with 1, 2 and 3
+// replicas (concurrency 8 each) against 50 ms of emulator latency per call
+// and reports the fraction of the ideal, accounts × latency ÷ (replicas × 8).
+func BenchmarkReplicas_Throughput(b *testing.B) {
+	const accounts, latency, concurrency = 1200, 50 * time.Millisecond, 8
+	for _, n := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				dbURL := testenv.PostgresURL(b)
+				emu := emulator.New(emulator.Config{})
+				meta := httptest.NewServer(emu)
+				b.Cleanup(meta.Close)
+				b.Cleanup(emu.Close)
+				keys, _ := seal.NewKeyring(make([]byte, seal.KeySize))
+				var replicas []*replica
+				for i := range n {
+					r := newReplica(b, dbURL, meta.URL, emu, keys, fmt.Sprintf("replica-%d", i))
+					r.mgr.Concurrency = concurrency
+					replicas = append(replicas, r)
+				}
+				seedPostgres(b, replicas[0].store, emu, accounts)
+				emu.Advance(36 * 24 * time.Hour)
+				emu.SetLatency(latency)
+				b.StartTimer()
+				start := time.Now()
+				if got := passes(b, replicas); got != accounts {
+					b.Fatalf("refreshed %d of %d", got, accounts)
+				}
+				ideal := time.Duration(accounts) * latency / time.Duration(n*concurrency)
+				b.ReportMetric(float64(ideal)/float64(time.Since(start)), "ideal-fraction")
+			}
+		})
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -92,12 +94,22 @@ func newService(ctx context.Context, a *app, stderr io.Writer, sb dashboard.Sand
 	}
 	svc.srv, err = server.New(server.Config{
 		Addr: a.cfg.Addr, AdminToken: adminToken, RedirectURI: a.cfg.RedirectURI, AppSecret: a.cfg.AppSecret,
+		StateSecret: stateSecret(a.cfg.AppSecret),
 		Scopes: a.cfg.Scopes, Logger: a.log, Registry: reg, Metrics: met, Refresher: svc.refresher, Dashboard: dash,
 	}, m)
 	if err != nil {
 		return nil, err
 	}
 	return svc, nil
+}
+
+// stateSecret derives the key that signs OAuth states from the app secret,
+// which every replica has, so a login started on one replica can finish on
+// another.
+func stateSecret(appSecret string) []byte {
+	mac := hmac.New(sha256.New, []byte(appSecret))
+	mac.Write([]byte("igtoken oauth state v1"))
+	return mac.Sum(nil)
 }
 
 // notifiers sends every event to the log and the metrics, and to the

@@ -95,7 +95,7 @@ func newService(ctx context.Context, a *app, stderr io.Writer, sb dashboard.Sand
 	svc.srv, err = server.New(server.Config{
 		Addr: a.cfg.Addr, AdminToken: adminToken, RedirectURI: a.cfg.RedirectURI, AppSecret: a.cfg.AppSecret,
 		StateSecret: stateSecret(a.cfg.AppSecret),
-		Scopes: a.cfg.Scopes, Logger: a.log, Registry: reg, Metrics: met, Refresher: svc.refresher, Dashboard: dash,
+		Scopes:      a.cfg.Scopes, Logger: a.log, Registry: reg, Metrics: met, Refresher: svc.refresher, Dashboard: dash,
 	}, m)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,6 +57,8 @@ type Client struct {
 
 	// HTTPClient sends the requests. Nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
+
+	lastUsage atomic.Pointer[Usage] // see LastUsage
 }
 
 func (c *Client) httpClient() *http.Client {
@@ -110,6 +113,7 @@ func (c *Client) send(req *http.Request, endpoint string, secrets []string, v an
 		return newTransportError(endpoint, err, secrets)
 	}
 	defer resp.Body.Close()
+	c.recordUsage(resp.Header)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize))
 	if err != nil {
 		return newTransportError(endpoint, err, secrets)

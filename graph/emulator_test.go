@@ -139,8 +139,8 @@ func TestClient_ExchangeCode_Errors_Emulator(t *testing.T) {
 	noSecret(t, err, code, testAppSecret)
 	checkClass(t, err, false, false, "")
 
-	bad := *c
-	bad.AppSecret = "not-the-app-secret"
+	bad := &graph.Client{AppID: c.AppID, AppSecret: "not-the-app-secret", RedirectURI: c.RedirectURI,
+		AuthURL: c.AuthURL, APIURL: c.APIURL, GraphURL: c.GraphURL, HTTPClient: c.HTTPClient}
 	_, err = bad.ExchangeCode(t.Context(), emu.IssueCode("bob", testRedirectURI))
 	if !errors.As(err, &ge) || ge.Code != 400 {
 		t.Errorf("wrong client secret: error = %v, want code 400", err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,20 +11,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/igtoken/igtoken"
-	"github.com/igtoken/igtoken/graph"
 )
 
-// How publish polls a container's status (§5.3): the first pause, the
-// longest, and how long it waits without and with --wait.
+// How long publish waits for Instagram to process the video, without and
+// with --wait.
 const (
-	pollFirst    = 500 * time.Millisecond
-	pollMax      = 10 * time.Second
 	pollBrief    = 30 * time.Second
 	pollWaitLong = 5 * time.Minute
 )
-
-// errQuotaUsed says the account may not publish more for now.
-var errQuotaUsed = errors.New("the content publishing quota is used up")
 
 type publishOptions struct {
 	account, video, caption string
@@ -72,83 +65,35 @@ func runPublish(cmd *cobra.Command, a *app, o publishOptions) error {
 	if err != nil {
 		return err
 	}
-	name := label(acc.Username, acc.ID)
-	isURL := strings.HasPrefix(o.video, "https://") || strings.HasPrefix(o.video, "http://")
-	var file *os.File
-	var size int64
-	if !isURL {
-		if file, size, err = openVideo(o.video); err != nil {
+	req := igtoken.PublishRequest{Caption: o.caption, ShareToFeed: o.shareToFeed, Wait: pollBrief}
+	if o.wait {
+		req.Wait = pollWaitLong
+	}
+	if strings.HasPrefix(o.video, "https://") || strings.HasPrefix(o.video, "http://") {
+		req.VideoURL = o.video
+	} else {
+		file, size, err := openVideo(o.video)
+		if err != nil {
 			return err
 		}
 		defer file.Close()
+		req.Video, req.Size, req.Progress = file, size, uploadProgress(cmd.ErrOrStderr(), size)
 	}
-
-	// Pre-flight: a usable token, and room in the live quota (§4.1).
-	if _, err := m.Token(ctx, acc.ID); err != nil {
-		return err
-	}
-	client := a.graphClient()
-	var quota *graph.Quota
-	if err := m.Do(ctx, acc.ID, func(ctx context.Context, token string) (err error) {
-		quota, err = client.PublishingLimit(ctx, token, acc.ID)
-		return err
-	}); err != nil {
-		return fmt.Errorf("read the publishing quota of %s: %w", name, err)
-	}
-	if quota.Usage >= quota.Total {
-		return &hintedError{
-			msg:  fmt.Sprintf("%s: %s: %d of %d posts in the last %s; nothing was uploaded", name, errQuotaUsed, quota.Usage, quota.Total, quota.Duration),
-			hint: "Instagram counts posts over a rolling window; try again later",
-			err:  errQuotaUsed,
-		}
-	}
-
-	p := graph.ReelsParams{VideoURL: o.video, Caption: o.caption, ShareToFeed: o.shareToFeed, Resumable: !isURL}
-	if !isURL {
-		p.VideoURL = ""
-	}
-	var ct *graph.Container
-	if err := m.Do(ctx, acc.ID, func(ctx context.Context, token string) (err error) {
-		ct, err = client.CreateReelsContainer(ctx, token, acc.ID, p)
-		return err
-	}); err != nil {
-		return fmt.Errorf("create a Reels container for %s: %w", name, err)
-	}
-	if !isURL {
-		progress := uploadProgress(cmd.ErrOrStderr(), size)
-		err := m.Do(ctx, acc.ID, func(ctx context.Context, token string) error {
-			return client.Upload(ctx, token, ct.URI, file, size, progress)
-		})
-		if err != nil {
-			return fmt.Errorf("upload %s to container %s: %w", o.video, ct.ID, err)
-		}
-	}
-
-	limit := pollBrief
-	if o.wait {
-		limit = pollWaitLong
-	}
-	done, err := awaitContainer(ctx, m, client, acc.ID, ct.ID, limit)
-	if err != nil {
-		return err
-	}
-	if !done {
-		fmt.Fprintln(cmd.OutOrStdout(), ct.ID)
+	res, err := m.PublishReel(ctx, acc.ID, req)
+	name := label(acc.Username, acc.ID)
+	switch {
+	case errors.Is(err, igtoken.ErrQuotaUsed):
+		return &hintedError{msg: fmt.Sprintf("%s: %s", name, err),
+			hint: "Instagram counts posts over a rolling window; try again later", err: err}
+	case err != nil:
+		return fmt.Errorf("publish for %s: %w", name, err)
+	case res.MediaID == "":
+		fmt.Fprintln(cmd.OutOrStdout(), res.ContainerID)
 		fmt.Fprintf(cmd.ErrOrStderr(), "igtoken: container %s is still being processed after %s; it was not published\n"+
-			"hint: check it with GET /%s?fields=status_code,status; next time use --wait\n", ct.ID, limit, ct.ID)
+			"hint: check it with GET /%s?fields=status_code,status; next time use --wait\n", res.ContainerID, req.Wait, res.ContainerID)
 		return &exitError{code: exitFailure}
 	}
-
-	// media_publish once: only a token error, on which nothing was
-	// published, is retried (by Manager.Do).
-	var mediaID string
-	if err := m.Do(ctx, acc.ID, func(ctx context.Context, token string) (err error) {
-		mediaID, err = client.Publish(ctx, token, acc.ID, ct.ID)
-		return err
-	}); err != nil {
-		return fmt.Errorf("publish container %s of %s: %w", ct.ID, name, err)
-	}
-	_, err = fmt.Fprintln(cmd.OutOrStdout(), mediaID)
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), res.MediaID)
 	return err
 }
 
@@ -167,41 +112,6 @@ func openVideo(path string) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	return f, fi.Size(), nil
-}
-
-// awaitContainer polls the container's status with backoff (§5.3) until it
-// is FINISHED (true), fails, or limit passes (false).
-func awaitContainer(ctx context.Context, m *igtoken.Manager, client *graph.Client, id, containerID string, limit time.Duration) (bool, error) {
-	deadline := time.Now().Add(limit)
-	pause := pollFirst
-	for {
-		var st *graph.ContainerStatus
-		err := m.Do(ctx, id, func(ctx context.Context, token string) (err error) {
-			st, err = client.ContainerStatus(ctx, token, containerID)
-			return err
-		})
-		switch {
-		case err != nil && !graph.IsTransient(err):
-			return false, fmt.Errorf("check container %s: %w", containerID, err)
-		case err != nil:
-			// Try again after the pause, like IN_PROGRESS.
-		case st.Code == graph.StatusFinished:
-			return true, nil
-		case st.Code == graph.StatusError, st.Code == graph.StatusExpired, st.Code == graph.StatusPublished:
-			return false, fmt.Errorf("container %s is %s: %s; create a new one", containerID, st.Code, st.Status)
-		}
-		if time.Now().Add(pause).After(deadline) {
-			return false, nil
-		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return false, ctx.Err()
-		case <-t.C:
-		}
-		pause = min(2*pause, pollMax)
-	}
 }
 
 // uploadProgress returns a progress function that draws a progress line on

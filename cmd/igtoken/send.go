@@ -1,12 +1,12 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/igtoken/igtoken/graph"
+	"github.com/igtoken/igtoken"
 )
 
 func newSendCmd(a *app) *cobra.Command {
@@ -35,24 +35,18 @@ a message is never sent twice.`,
 			if err != nil {
 				return err
 			}
-			client := a.graphClient()
-			var sent *graph.SentMessage
-			err = m.Do(ctx, acc.ID, func(ctx context.Context, token string) error {
-				var err error
-				sent, err = client.SendMessage(ctx, token, acc.ID, to, text)
-				return err
-			})
-			if graph.IsOutsideWindow(err) {
+			messageID, err := m.SendMessage(ctx, acc.ID, to, text)
+			if errors.Is(err, igtoken.ErrOutsideWindow) {
 				return &hintedError{
-					msg:  fmt.Sprintf("outside the 24-hour messaging window: %s; not a token problem", err),
+					msg:  err.Error() + "; not a token problem",
 					hint: "Instagram lets an account answer only within 24 hours of the user's last message; wait for the user to write",
 					err:  err,
 				}
 			}
 			if err != nil {
-				return fmt.Errorf("send a message from %s: %w", label(acc.Username, acc.ID), err)
+				return fmt.Errorf("%s: %w", label(acc.Username, acc.ID), err)
 			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), sent.MessageID)
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), messageID)
 			return err
 		},
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -42,7 +43,11 @@ func (s *tokenSource) Token() (*oauth2.Token, error) {
 // §8) and, when Meta answers error 190, recovers the token with Recover and
 // retries the request once.
 func (m *Manager) HTTPClient(ctx context.Context, id string) *http.Client {
-	return &http.Client{Transport: &transport{m: m, id: id, base: http.DefaultTransport}}
+	base := http.DefaultTransport
+	if hc := m.graph.HTTPClient; hc != nil && hc.Transport != nil {
+		base = hc.Transport // the same rate limit and metrics as the Manager's own calls
+	}
+	return &http.Client{Transport: &transport{m: m, id: id, base: base}}
 }
 
 type transport struct {
@@ -86,8 +91,40 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.send(req, fresh.Value)
 }
 
-// send makes one attempt with token value on a copy of req.
+// send makes one attempt with token value on a copy of req, paced by
+// Meta's usage figures (§4), and records the figures of the answer.
 func (t *transport) send(req *http.Request, value string) (*http.Response, error) {
+	if err := t.m.pace(req.Context(), t.id); err != nil {
+		return nil, err
+	}
+	resp, err := t.attempt(req, value)
+	if err == nil {
+		u := graph.ParseUsage(resp.Header)
+		var cause error
+		if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusBadRequest {
+			cause = throttleHint(resp)
+		}
+		t.m.pacer.observe(t.id, u, u.Known(), cause, time.Now())
+	}
+	return resp, err
+}
+
+// throttleHint peeks at an error answer's code without consuming its body.
+func throttleHint(resp *http.Response) error {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return nil
+	}
+	if e := graph.ParseError("", resp.StatusCode, body); e != nil {
+		return e
+	}
+	return nil
+}
+
+// attempt sends a copy of req with token value.
+func (t *transport) attempt(req *http.Request, value string) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	if req.GetBody != nil {
 		body, err := req.GetBody()

@@ -34,6 +34,7 @@ type Manager struct {
 
 	store Store
 	graph *graph.Client
+	pacer pacer // Meta's usage figures, to slow down before throttling
 }
 
 // NewManager returns a Manager over store and client with default settings.

@@ -86,7 +86,8 @@ func (m *Manager) awaitLease(ctx context.Context, id string) (func(), error) {
 	}
 }
 
-// Do runs call with account id's usable token. If call fails with a Graph
+// Do runs call with account id's usable token, slowing down first when
+// Meta's usage figures near the limit (§4). If call fails with a Graph
 // error 190 it recovers the token (Recover) and runs call once more with
 // the new one: never more, so a message or a post is never sent twice
 // because of a token problem. Every Graph call igtoken makes for an
@@ -96,14 +97,24 @@ func (m *Manager) Do(ctx context.Context, id string, call func(ctx context.Conte
 	if err != nil {
 		return err
 	}
-	err = call(ctx, tok.Value)
-	var ge *graph.Error
-	if !errors.As(err, &ge) || ge.Code != 190 {
+	if err = m.paced(ctx, id, call, tok.Value); graph.Code(err) != 190 {
 		return err
 	}
 	fresh, rerr := m.Recover(ctx, id, tok.Value, err)
 	if rerr != nil {
 		return rerr
 	}
-	return call(ctx, fresh.Value)
+	return m.paced(ctx, id, call, fresh.Value)
+}
+
+// paced makes one call, waiting first if Meta's usage figures are near the
+// limit, and records the figures its answer carried (§4).
+func (m *Manager) paced(ctx context.Context, id string, call func(ctx context.Context, token string) error, token string) error {
+	if err := m.pace(ctx, id); err != nil {
+		return err
+	}
+	err := call(ctx, token)
+	u, ok := m.graph.LastUsage()
+	m.pacer.observe(id, u, ok, err, time.Now())
+	return err
 }

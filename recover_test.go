@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/igtoken/igtoken"
 	"github.com/igtoken/igtoken/emulator"
@@ -122,5 +123,26 @@ func TestManager_Do(t *testing.T) {
 	})
 	if !errors.Is(err, igtoken.ErrReauthRequired) || calls != 1 {
 		t.Errorf("Do with a revoked token = %v after %d calls, want ErrReauthRequired after 1", err, calls)
+	}
+}
+
+// Near Meta's limit, calls slow down before Meta throttles (§4).
+func TestManager_Do_SlowsDownNearTheLimit(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	a := e.login(t, "alice")
+	me := func(ctx context.Context, token string) error {
+		_, err := e.mgr.Graph().Me(ctx, token)
+		return err
+	}
+	e.emu.SetUsage(95, -1)
+	if err := e.mgr.Do(t.Context(), a.ID, me); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := e.mgr.Do(t.Context(), a.ID, me); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("at 95 %% app usage the next call went after %v, want a pause of at least 1 s", waited)
 	}
 }

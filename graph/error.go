@@ -305,3 +305,24 @@ func redact(s string, secrets []string) string {
 	}
 	return s
 }
+
+// IsThrottled reports whether err is one of Meta's rate-limit errors (§4):
+// codes 4 (app), 17 (user), 32 (page), 613 and 80000–80014 (business use
+// case, 80002 for Instagram).
+func IsThrottled(err error) bool {
+	switch c := Code(err); {
+	case c == 4, c == 17, c == 32, c == 613:
+		return true
+	default:
+		return c >= 80000 && c <= 80014
+	}
+}
+
+// Code returns the Graph error code of err, or 0 if err is not an *Error.
+func Code(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
+}

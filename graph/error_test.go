@@ -386,3 +386,14 @@ func TestParseError(t *testing.T) {
 		t.Error("a success body parsed as an error")
 	}
 }
+
+func TestIsThrottled(t *testing.T) {
+	for code, want := range map[int]bool{4: true, 17: true, 32: true, 613: true, 80002: true, 80014: true, 190: false, 1: false, 80015: false} {
+		if got := graph.IsThrottled(&graph.Error{Code: code}); got != want {
+			t.Errorf("IsThrottled(code %d) = %v, want %v", code, got, want)
+		}
+	}
+	if graph.IsThrottled(nil) || graph.Code(nil) != 0 {
+		t.Error("nil error classified as throttled")
+	}
+}

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"github.com/igtoken/igtoken/graph"
+
 	"net/http"
 	"strconv"
 	"strings"
@@ -72,10 +74,21 @@ func (m *Metrics) InstrumentTransport(rt http.RoundTripper) http.RoundTripper {
 		result := "error"
 		if err == nil {
 			result = strconv.Itoa(resp.StatusCode/100) + "xx"
+			m.observeUsage(graph.ParseUsage(resp.Header))
 		}
 		m.graphRequests.WithLabelValues(endpoint, result).Inc()
 		return resp, err
 	})
+}
+
+// observeUsage keeps the usage figures an answer carried.
+func (m *Metrics) observeUsage(u graph.Usage) {
+	if u.App >= 0 {
+		m.graphUsage.WithLabelValues("app").Set(float64(u.App))
+	}
+	if u.Business >= 0 {
+		m.graphUsage.WithLabelValues("business").Set(float64(u.Business))
+	}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

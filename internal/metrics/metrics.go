@@ -30,6 +30,7 @@ type Metrics struct {
 	httpDuration  *prometheus.HistogramVec
 	graphRequests *prometheus.CounterVec
 	graphDuration *prometheus.HistogramVec
+	graphUsage    *prometheus.GaugeVec
 	accounts      *accountsCollector
 }
 
@@ -73,10 +74,14 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Latency of requests to the Instagram endpoints, by path.",
 			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"endpoint"}),
+		graphUsage: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "graph_usage_percent",
+			Help: "Meta's rate-limit usage from the last answer that carried it (§4): scope app is X-App-Usage, business the highest X-Business-Use-Case-Usage figure. Meta throttles at 100.",
+		}, []string{"scope"}),
 		accounts: newAccountsCollector(),
 	}
 	reg.MustRegister(m.refreshes, m.events, m.lastPass, m.passDuration,
-		m.httpRequests, m.httpDuration, m.graphRequests, m.graphDuration, m.accounts)
+		m.httpRequests, m.httpDuration, m.graphRequests, m.graphDuration, m.graphUsage, m.accounts)
 	return m
 }
 

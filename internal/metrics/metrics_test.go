@@ -171,6 +171,7 @@ func TestInstrumentTransport(t *testing.T) {
 	t.Parallel()
 	meta := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v23.0/me" {
+			w.Header().Set("X-App-Usage", `{"call_count":42,"total_time":7,"total_cputime":3}`)
 			w.Write([]byte(`{}`))
 			return
 		}
@@ -200,6 +201,9 @@ func TestInstrumentTransport(t *testing.T) {
 	}
 	if v, _ := value(t, reg, "igtoken_graph_request_duration_seconds", map[string]string{"endpoint": "/me"}); v != 3 {
 		t.Errorf("%v latencies for /me, want 3", v)
+	}
+	if v, _ := value(t, reg, "igtoken_graph_usage_percent", map[string]string{"scope": "app"}); v != 42 {
+		t.Errorf("graph_usage_percent{app} = %v, want 42", v)
 	}
 }
 

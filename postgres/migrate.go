@@ -1,13 +1,13 @@
 package postgres
 
 import (
+	"github.com/igtoken/igtoken/internal/migration"
+
 	"context"
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -36,43 +36,13 @@ const (
 )
 
 // migration is one schema change.
-type migration struct {
-	version int
-	name    string
-}
-
-// listMigrations returns the embedded migrations, in order.
-func listMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql") // sorted
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, name := range names {
-		base := path.Base(name)
-		prefix, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(prefix)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", base)
-		}
-		if len(out) > 0 && out[len(out)-1].version >= v {
-			return nil, fmt.Errorf("migration %s: version %d is not greater than the previous one", base, v)
-		}
-		out = append(out, migration{version: v, name: name})
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no migrations embedded")
-	}
-	return out, nil
-}
-
 // Migrate applies the migrations the database lacks, in one transaction,
 // and records them in the schema_migrations table. The transaction first
 // takes an advisory lock, so replicas starting at once apply each
 // migration once: the others wait, then find nothing to do. Open calls it
 // unless given NoMigrate; it is safe to call again.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := listMigrations()
+	ms, err := migration.List(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -96,27 +66,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("migrate: read schema version: %w", err)
 	}
-	if latest := ms[len(ms)-1].version; current > latest {
+	if latest := ms[len(ms)-1].Version; current > latest {
 		return fmt.Errorf("migrate: the database has schema version %d, newer than this igtoken knows (%d): upgrade igtoken", current, latest)
 	}
 
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
-		body, err := migrations.ReadFile(m.name)
+		body, err := migrations.ReadFile(m.Name)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		// Without arguments pgx uses the simple protocol, which runs a file
 		// of several statements.
 		if _, err := tx.Exec(ctx, string(body)); err != nil {
-			return fmt.Errorf("migrate: apply %s: %w", path.Base(m.name), err)
+			return fmt.Errorf("migrate: apply %s: %w", path.Base(m.Name), err)
 		}
 		if _, err := tx.Exec(ctx,
 			`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.version, path.Base(m.name), s.now()); err != nil {
-			return fmt.Errorf("migrate: record %s: %w", path.Base(m.name), err)
+			m.Version, path.Base(m.Name), s.now()); err != nil {
+			return fmt.Errorf("migrate: record %s: %w", path.Base(m.Name), err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -128,11 +98,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 // checkSchema makes sure that no migration is pending, for Open with
 // NoMigrate.
 func (s *Store) checkSchema(ctx context.Context) error {
-	ms, err := listMigrations()
+	ms, err := migration.List(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("check schema: %w", err)
 	}
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 	var current int
 	err = s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current)
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == codeUndefinedTable {

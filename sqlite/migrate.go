@@ -1,14 +1,14 @@
 package sqlite
 
 import (
+	"github.com/igtoken/igtoken/internal/migration"
+
 	"context"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/igtoken/igtoken"
@@ -23,41 +23,11 @@ import (
 var migrations embed.FS
 
 // migration is one schema change.
-type migration struct {
-	version int
-	name    string
-}
-
-// listMigrations returns the embedded migrations, in order.
-func listMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql") // sorted
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, name := range names {
-		base := path.Base(name)
-		prefix, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(prefix)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", base)
-		}
-		if len(out) > 0 && out[len(out)-1].version >= v {
-			return nil, fmt.Errorf("migration %s: version %d is not greater than the previous one", base, v)
-		}
-		out = append(out, migration{version: v, name: name})
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no migrations embedded")
-	}
-	return out, nil
-}
-
 // Migrate applies the migrations the database lacks, in one transaction,
 // and records them in the schema_migrations table. Open calls it; it is
 // safe to call again, and from several processes at once.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := listMigrations()
+	ms, err := migration.List(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -78,25 +48,25 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("migrate: read schema version: %w", err)
 	}
-	if latest := ms[len(ms)-1].version; current > latest {
+	if latest := ms[len(ms)-1].Version; current > latest {
 		return fmt.Errorf("migrate: the database has schema version %d, newer than this igtoken knows (%d): upgrade igtoken", current, latest)
 	}
 
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
-		body, err := migrations.ReadFile(m.name)
+		body, err := migrations.ReadFile(m.Name)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("migrate: apply %s: %w", path.Base(m.name), err)
+			return fmt.Errorf("migrate: apply %s: %w", path.Base(m.Name), err)
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.version, path.Base(m.name), s.now()); err != nil {
-			return fmt.Errorf("migrate: record %s: %w", path.Base(m.name), err)
+			m.Version, path.Base(m.Name), s.now()); err != nil {
+			return fmt.Errorf("migrate: record %s: %w", path.Base(m.Name), err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

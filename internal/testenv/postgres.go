@@ -22,15 +22,7 @@ const PostgresURLVar = "IGTOKEN_TEST_DATABASE_URL"
 // it when CI=true: in CI a skipped PostgreSQL test would hide a broken store.
 func PostgresURL(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv(PostgresURLVar)
-	if base == "" {
-		msg := PostgresURLVar + " is not set: to run the PostgreSQL tests set it to a database where they may create " +
-			"schemas, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(msg + " (CI=true: a skipped PostgreSQL test counts as a failure)")
-		}
-		tb.Skip(msg)
-	}
+	base := PostgresBaseURL(tb)
 	b := make([]byte, 8)
 	rand.Read(b)
 	schema := "igt_" + hex.EncodeToString(b)
@@ -44,6 +36,22 @@ func PostgresURL(tb testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// PostgresBaseURL returns IGTOKEN_TEST_DATABASE_URL, or skips tb (fails it
+// when CI=true) without it.
+func PostgresBaseURL(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv(PostgresURLVar)
+	if base == "" {
+		msg := PostgresURLVar + " is not set: to run the PostgreSQL tests set it to a database where they may create " +
+			"schemas, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(msg + " (CI=true: a skipped PostgreSQL test counts as a failure)")
+		}
+		tb.Skip(msg)
+	}
+	return base
 }
 
 func execSQL(tb testing.TB, dsn, sql string) {

@@ -27,6 +27,10 @@ const (
 	CodeUpstream        = "upstream_error"   // Instagram failed or answered garbage
 	CodeUpstreamTimeout = "upstream_timeout" // Instagram (or the request) timed out
 	CodeUnavailable     = "unavailable"      // not configured or not ready
+	CodeTooLarge        = "too_large"        // the request body is over the limit
+	CodeOutsideWindow   = "outside_window"   // a message outside the 24 h window (§6); not a token problem
+	CodeQuotaUsed       = "quota_used"       // the publishing quota is used up (§4.1)
+	CodeForbiddenPath   = "forbidden_path"   // a Graph proxy path outside the account's own node
 )
 
 // Error is an error the server raises itself, with the status and code it
@@ -57,6 +61,12 @@ func classify(err error) (status int, code, msg string, internal bool) {
 		return http.StatusGatewayTimeout, CodeUpstreamTimeout, "Instagram did not answer in time; try again", false
 	case errors.Is(err, igtoken.ErrNotFound):
 		return http.StatusNotFound, CodeNotFound, err.Error(), false
+	case errors.Is(err, igtoken.ErrOutsideWindow):
+		return http.StatusUnprocessableEntity, CodeOutsideWindow,
+			"Instagram refused the message: the recipient has not written to the account in the last 24 hours. " +
+				"This is not a token problem; the account is fine", false
+	case errors.Is(err, igtoken.ErrQuotaUsed):
+		return http.StatusTooManyRequests, CodeQuotaUsed, err.Error(), false
 	case errors.Is(err, igtoken.ErrReauthRequired), errors.Is(err, igtoken.ErrTokenExpired):
 		return http.StatusConflict, CodeReauthRequired, err.Error() + "; the user must connect again", false
 	case errors.Is(err, igtoken.ErrConflict), errors.Is(err, igtoken.ErrLeased):

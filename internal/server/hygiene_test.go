@@ -46,6 +46,29 @@ func TestSecretHygiene(t *testing.T) {
 	e.emu.Revoke("carol", 460)
 	wantStatus(t, "refresh carol", e.api(t, "POST", "/api/v1/accounts/carol/refresh"), http.StatusOK)
 	wantStatus(t, "carol's token", e.api(t, "GET", "/api/v1/accounts/carol/token"), http.StatusConflict)
+
+	// Using the tokens: messages, a Reel, the Graph proxy (even when
+	// Instagram's answer or the caller's query holds a token).
+	e.emu.OpenWindow("alice", "igsid-h")
+	wantStatus(t, "message", e.apiJSON(t, "POST", "/api/v1/accounts/alice/messages",
+		map[string]string{"to": "igsid-h", "text": "hi"}), http.StatusOK)
+	wantStatus(t, "message outside the window", e.apiJSON(t, "POST", "/api/v1/accounts/alice/messages",
+		map[string]string{"to": "stranger", "text": "hi"}), http.StatusUnprocessableEntity)
+	wantStatus(t, "message from carol", e.apiJSON(t, "POST", "/api/v1/accounts/carol/messages",
+		map[string]string{"to": "igsid-h", "text": "hi"}), http.StatusConflict)
+	wantStatus(t, "reel", e.apiJSON(t, "POST", "/api/v1/accounts/alice/media",
+		map[string]any{"video_url": videoURL}), http.StatusAccepted)
+	alice, err := e.mgr.Resolve(t.Context(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "proxy me", e.api(t, "GET", "/api/v1/accounts/alice/graph/me?fields=id,user_id,username"), http.StatusOK)
+	wantStatus(t, "proxy with a token", e.api(t, "GET", "/api/v1/accounts/alice/graph/me?access_token="+
+		url.QueryEscape(alice.Token.Value)), http.StatusOK)
+	e.emu.FailNext(emulator.EndpointMe, 1, emulator.Fault{Status: 400, Code: 100, Message: "echo " + alice.Token.Value})
+	wantStatus(t, "proxy echo", e.api(t, "GET", "/api/v1/accounts/alice/graph/me"), http.StatusBadRequest)
+	wantStatus(t, "proxy elsewhere", e.api(t, "GET", "/api/v1/accounts/alice/graph/1234"), http.StatusForbidden)
+	wantStatus(t, "proxy carol", e.api(t, "GET", "/api/v1/accounts/carol/graph/me"), http.StatusConflict)
 	e.emu.Advance(40 * day)
 	if _, err := refresher.Pass(t.Context()); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/accounts/{id}/token", s.requireAdmin(s.handleAccountToken))
 	mux.HandleFunc("GET /api/v1/accounts/{id}/history", s.requireAdmin(s.handleAccountHistory))
 	mux.HandleFunc("DELETE /api/v1/accounts/{id}", s.requireAdmin(s.handleAccountDelete))
+
+	// Use the tokens without holding them (issue 5).
+	mux.HandleFunc("POST /api/v1/accounts/{id}/messages", s.requireAdmin(s.handleSendMessage))
+	mux.HandleFunc("POST /api/v1/accounts/{id}/media", s.requireAdmin(s.handlePublishMedia))
+	mux.HandleFunc("GET /api/v1/accounts/{id}/graph/{path...}", s.requireAdmin(s.handleGraphProxy))
+	mux.HandleFunc("POST /api/v1/accounts/{id}/graph/{path...}", s.requireAdmin(s.handleGraphProxy))
+	mux.HandleFunc("DELETE /api/v1/accounts/{id}/graph/{path...}", s.requireAdmin(s.handleGraphProxy))
 	mux.HandleFunc("/api/", s.requireAdmin(s.handleAPINotFound))
 
 	// Meta's app callbacks (instagram-api.md §7).

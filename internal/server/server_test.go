@@ -50,6 +50,13 @@ type env struct {
 // before New.
 func newEnv(tb testing.TB, configure func(*server.Config, *env)) *env {
 	tb.Helper()
+	return newEnvEmu(tb, nil, configure)
+}
+
+// newEnvEmu is newEnv with emuConfig, if not nil, adjusting the emulator's
+// Config before it starts.
+func newEnvEmu(tb testing.TB, emuConfig func(*emulator.Config), configure func(*server.Config, *env)) *env {
+	tb.Helper()
 	e := &env{clock: &clock{}, logs: &syncBuffer{}, tokens: &tokenSpy{}, bodies: &bodyRecorder{}}
 	e.clock.set(time.Now())
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -61,7 +68,11 @@ func newEnv(tb testing.TB, configure func(*server.Config, *env)) *env {
 	tb.Cleanup(e.ts.Close)
 	e.callback = e.ts.URL + "/callback"
 
-	e.emu = emulator.New(emulator.Config{RedirectURIs: []string{e.callback}, RefreshRotates: true, Logger: logger})
+	emuCfg := emulator.Config{RedirectURIs: []string{e.callback}, RefreshRotates: true, Logger: logger}
+	if emuConfig != nil {
+		emuConfig(&emuCfg)
+	}
+	e.emu = emulator.New(emuCfg)
 	meta := httptest.NewServer(e.emu)
 	tb.Cleanup(meta.Close)
 	tb.Cleanup(e.emu.Close) // runs first: ends hung requests so meta.Close does not wait

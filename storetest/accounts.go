@@ -387,7 +387,9 @@ func testRoundTrip(t *testing.T, open func(testing.TB) igtoken.Store) {
 			value string
 		}{
 			{name: "Empty", value: ""},
-			{name: "Typical", value: "IGAAJZBc3ZCkZAZBXhZAZAQzBiYUF3dk1QeGtLa19yM0s0X0d6dWpfTzZA1ZAklBRXpMOXhJOTJ"},
+			// Shaped like a real token, built here so that no token-shaped
+			// string sits in the source.
+			{name: "Typical", value: "IGAA" + strings.Repeat("JZBc3ZCkZAZBXhZA", 5)},
 			{name: "SQLish", value: `'; DROP TABLE accounts; -- "quoted" \backslash%_`},
 			{name: "Unicode", value: "tøkén-日本語-🎉-\u200b-\ufeff"},
 			{name: "Control", value: "a\x00b\nc\r\td\x7f"},

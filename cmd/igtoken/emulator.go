@@ -86,6 +86,11 @@ Then walk through the life of a token:
        curl -X POST %[1]s/_emulator/clock -d '{"advance":"31d"}'
   5. igtoken auto-refresh --dry-run, then igtoken auto-refresh
   6. igtoken token
+  7. Use the token. A user must have written to the account within 24 hours:
+       curl -X POST %[1]s/_emulator/users/alice/window -d '{"igsid":"42"}'
+       igtoken send --to 42 --text hello
+     and a Reel from a URL (the emulator does not fetch it):
+       igtoken publish --video https://example.com/clip.mp4 --wait
 Emulator state (users, clock, calls; never tokens): %[1]s/_emulator/state
 Press Ctrl-C to stop.
 `, base, emulator.DefaultRedirectURI)

@@ -64,6 +64,8 @@ const (
 	Trigger190    Trigger = "190"
 	TriggerLogin  Trigger = "login"
 	TriggerImport Trigger = "import"
+	// TriggerUse: a token was asked for (Manager.Token) close to expiry.
+	TriggerUse Trigger = "use"
 )
 
 // Outcome is the result of one attempt, as kept in the history.

@@ -146,3 +146,29 @@ func TestManager_Do_SlowsDownNearTheLimit(t *testing.T) {
 		t.Errorf("at 95 %% app usage the next call went after %v, want a pause of at least 1 s", waited)
 	}
 }
+
+// A token asked for close to expiry (the daemon has been failing) is
+// refreshed on demand; a failing refresh still hands out the valid token.
+func TestManager_Token_RefreshesWhenExpiring(t *testing.T) {
+	e := newEnv(t, emulator.Config{RefreshRotates: true})
+	a := e.login(t, "alice")
+	old := e.account(t, a.ID).Token.Value
+
+	if _, err := e.mgr.Token(t.Context(), a.ID); err != nil || e.emu.Calls(emulator.EndpointIGRefreshToken) != 0 {
+		t.Fatalf("a fresh token: err %v, %d refresh calls; want none", err, e.emu.Calls(emulator.EndpointIGRefreshToken))
+	}
+	e.emu.Advance(55 * day) // 5 days left
+	e.emu.FailNext(emulator.EndpointIGRefreshToken, 3, emulator.Fault{Status: 500, Code: 2})
+	tok, err := e.mgr.Token(t.Context(), a.ID)
+	if err != nil || tok.Value != old {
+		t.Fatalf("refresh failing: Token = new %v, err %v; want the old, still valid token", tok.Value != old, err)
+	}
+	tok, err = e.mgr.Token(t.Context(), a.ID)
+	if err != nil || tok.Value == old || !e.emu.TokenValid(tok.Value) {
+		t.Fatalf("refresh working: Token = new %v, err %v; want a refreshed token", tok.Value != old, err)
+	}
+	h, _ := e.mgr.History(t.Context(), a.ID, 1)
+	if len(h) != 1 || h[0].Trigger != igtoken.TriggerUse || h[0].Outcome != igtoken.OutcomeRefreshed {
+		t.Errorf("latest history %+v, want a refresh triggered by use", h)
+	}
+}

@@ -11,10 +11,32 @@ import (
 // Token returns account id's stored token if it can be used now. It returns
 // an error wrapping ErrReauthRequired when the user must reconnect, and
 // ErrTokenExpired when the token has expired.
+//
+// A token handed out within ExpiringWithin of its expiry (the daemon's
+// refreshes have been failing) or a short-lived one is refreshed or
+// converted first, under the account's lease. If that fails, the still
+// valid token is handed out anyway: the failure is recorded and the daemon
+// tries again.
 func (m *Manager) Token(ctx context.Context, id string) (Token, error) {
 	a, err := m.store.Account(ctx, id)
 	if err != nil {
 		return Token{}, err
+	}
+	tok, err := usable(a, m.now())
+	if err != nil || m.policy().StateOf(a, m.now()) != StateExpiring {
+		return tok, err
+	}
+	p := m.policy()
+	p.Window = ExpiringWithin
+	res := m.attempt(ctx, id, func(a *Account, now time.Time) Decision {
+		return p.DecideRefresh(a, now, false)
+	}, RunOptions{Trigger: TriggerUse})
+	if res.Outcome != ResultRefreshed && res.Outcome != ResultConverted {
+		return tok, nil
+	}
+	a, err = m.store.Account(ctx, id)
+	if err != nil {
+		return tok, nil
 	}
 	return usable(a, m.now())
 }

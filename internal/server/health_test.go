@@ -29,11 +29,13 @@ func TestReadyz(t *testing.T) {
 
 	var refresher *igtoken.Refresher
 	e = newEnv(t, func(cfg *server.Config, e *env) {
-		refresher = &igtoken.Refresher{Manager: e.mgr, Interval: 50 * time.Millisecond, OnPass: e.met.ObservePass}
+		// Three intervals (1.2 s) leave a loaded CI machine time for the
+		// first request.
+		refresher = &igtoken.Refresher{Manager: e.mgr, Interval: 400 * time.Millisecond, OnPass: e.met.ObservePass}
 		cfg.Refresher = refresher
 	})
 	wantStatus(t, "ready right after start", e.browser().get(t, "/readyz"), http.StatusOK)
-	time.Sleep(250 * time.Millisecond) // three intervals without a pass
+	time.Sleep(1300 * time.Millisecond) // three intervals without a pass
 	r = e.browser().get(t, "/readyz")
 	wantStatus(t, "ready with a stale refresher", r, http.StatusServiceUnavailable)
 	var body struct{ Status, Reason string }
@@ -171,7 +173,12 @@ func TestServer_Serve(t *testing.T) {
 		t.Fatalf("GET /healthz on the listener: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	time.Sleep(50 * time.Millisecond)
+	// Shut down once the refresh is at Meta, waiting on its latency.
+	for deadline := time.Now().Add(10 * time.Second); e.emu.Calls(emulator.EndpointIGRefreshToken) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh never reached the emulator")
+		}
+	}
 	cancel()
 	select {
 	case err := <-done:

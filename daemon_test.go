@@ -66,7 +66,7 @@ func TestRefresher_RunStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "a first pass", func() bool { return !r.LastPass().IsZero() })
 	cancel()
 	select {
 	case err := <-done:
@@ -93,7 +93,11 @@ func TestRefresher_ShutdownFinishesInFlight(t *testing.T) {
 	e.mgr.Concurrency = 2
 	r := &igtoken.Refresher{Manager: e.mgr, Batch: 2}
 	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	go func() {
+		// Shut down once the first batch is at Meta, waiting on its latency.
+		waitFor(t, "a refresh call", func() bool { return e.emu.Calls(emulator.EndpointIGRefreshToken) > 0 })
+		cancel()
+	}()
 	rep, err := r.Pass(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -120,4 +124,15 @@ func mustAccounts(tb testing.TB, e *env) []*igtoken.Account {
 		tb.Fatal(err)
 	}
 	return all
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Errorf("timed out waiting for %s", what)
+			return
+		}
+	}
 }

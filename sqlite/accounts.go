@@ -32,7 +32,8 @@ const insertAccount = `INSERT INTO accounts (id, app_scoped_id, username,
 	needs_reconnect, reconnect_reason, last_error, last_refreshed_at, next_refresh_at, refresh_count, failures,
 	created_at, updated_at)
 VALUES (:id, :app_scoped_id, :username,
-	:token_ciphertext, :token_key_id, :token_kind, :token_issued_at, :token_expires_at, 1,
+	:token_ciphertext, :token_key_id, :token_kind, :token_issued_at, :token_expires_at,
+	(SELECT last + 1 FROM token_version_floor WHERE id = 1),
 	:needs_reconnect, :reconnect_reason, :last_error, :last_refreshed_at, :next_refresh_at, :refresh_count, :failures,
 	:now, :now)`
 

@@ -495,4 +495,33 @@ func testDeleteAccount(t *testing.T, open func(testing.TB) igtoken.Store) {
 			t.Errorf("re-inserted account mismatch (-put +got):\n%s", diff)
 		}
 	})
+
+	t.Run("VersionNotReused", func(t *testing.T) {
+		// A refresh that read the account before it was removed and
+		// connected again must not land on the new account's token.
+		s := open(t)
+		old := newAccount("1001", "alice")
+		mustPut(t, s, old, 0)
+		stale := old.Token.Version
+		for range 3 {
+			v, err := s.UpdateToken(t.Context(), old.ID, old.Token.Version, newToken("IGAA-refreshed"), igtoken.Status{})
+			if err != nil {
+				t.Fatalf("UpdateToken: %v", err)
+			}
+			old.Token.Version = v
+		}
+		if err := s.DeleteAccount(t.Context(), old.ID); err != nil {
+			t.Fatalf("DeleteAccount: %v", err)
+		}
+		a := newAccount("1001", "alice")
+		mustPut(t, s, a, igtoken.AnyVersion)
+		for _, prev := range []int64{stale, old.Token.Version} {
+			if _, err := s.UpdateToken(t.Context(), a.ID, prev, newToken("IGAA-stale"), igtoken.Status{}); !errors.Is(err, igtoken.ErrConflict) {
+				t.Errorf("UpdateToken with the deleted account's version %d: error = %v, want ErrConflict", prev, err)
+			}
+		}
+		if got := mustAccount(t, s, a.ID); got.Token.Value != a.Token.Value {
+			t.Error("a stale write replaced the new account's token")
+		}
+	})
 }

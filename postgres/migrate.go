@@ -1,19 +1,17 @@
 package postgres
 
 import (
-	"github.com/igtoken/igtoken/internal/migration"
-
 	"context"
 	"embed"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/igtoken/igtoken"
+	"github.com/igtoken/igtoken/internal/migration"
 	"github.com/igtoken/igtoken/internal/seal"
 )
 
@@ -35,7 +33,6 @@ const (
 	codeForeignKeyViolation = "23503"
 )
 
-// migration is one schema change.
 // Migrate applies the migrations the database lacks, in one transaction,
 // and records them in the schema_migrations table. The transaction first
 // takes an advisory lock, so replicas starting at once apply each
@@ -62,37 +59,30 @@ func (s *Store) Migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
-	var current int
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("migrate: read schema version: %w", err)
-	}
-	if latest := ms[len(ms)-1].Version; current > latest {
-		return fmt.Errorf("migrate: the database has schema version %d, newer than this igtoken knows (%d): upgrade igtoken", current, latest)
-	}
-
-	for _, m := range ms {
-		if m.Version <= current {
-			continue
-		}
-		body, err := migrations.ReadFile(m.Name)
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		// Without arguments pgx uses the simple protocol, which runs a file
-		// of several statements.
-		if _, err := tx.Exec(ctx, string(body)); err != nil {
-			return fmt.Errorf("migrate: apply %s: %w", path.Base(m.Name), err)
-		}
-		if _, err := tx.Exec(ctx,
-			`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.Version, path.Base(m.Name), s.now()); err != nil {
-			return fmt.Errorf("migrate: record %s: %w", path.Base(m.Name), err)
-		}
+	// Without arguments pgx uses the simple protocol, which runs a file of
+	// several statements.
+	err = migration.Apply(ctx, pgTx{tx}, migrations, ms,
+		`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, s.now())
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)
 	}
 	return nil
+}
+
+// pgTx adapts a pgx.Tx to migration.Tx.
+type pgTx struct{ tx pgx.Tx }
+
+func (t pgTx) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := t.tx.Exec(ctx, query, args...)
+	return err
+}
+
+func (t pgTx) Version(ctx context.Context) (v int, err error) {
+	err = t.tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
 }
 
 // checkSchema makes sure that no migration is pending, for Open with

@@ -1,17 +1,15 @@
 package sqlite
 
 import (
-	"github.com/igtoken/igtoken/internal/migration"
-
 	"context"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/igtoken/igtoken"
+	"github.com/igtoken/igtoken/internal/migration"
 	"github.com/igtoken/igtoken/internal/seal"
 )
 
@@ -22,7 +20,6 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migration is one schema change.
 // Migrate applies the migrations the database lacks, in one transaction,
 // and records them in the schema_migrations table. Open calls it; it is
 // safe to call again, and from several processes at once.
@@ -44,35 +41,28 @@ func (s *Store) Migrate(ctx context.Context) error {
 	) STRICT`); err != nil {
 		return fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
-	var current int
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("migrate: read schema version: %w", err)
-	}
-	if latest := ms[len(ms)-1].Version; current > latest {
-		return fmt.Errorf("migrate: the database has schema version %d, newer than this igtoken knows (%d): upgrade igtoken", current, latest)
-	}
-
-	for _, m := range ms {
-		if m.Version <= current {
-			continue
-		}
-		body, err := migrations.ReadFile(m.Name)
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("migrate: apply %s: %w", path.Base(m.Name), err)
-		}
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.Version, path.Base(m.Name), s.now()); err != nil {
-			return fmt.Errorf("migrate: record %s: %w", path.Base(m.Name), err)
-		}
+	err = migration.Apply(ctx, sqlTx{tx}, migrations, ms,
+		`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, s.now())
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)
 	}
 	return nil
+}
+
+// sqlTx adapts a *sql.Tx to migration.Tx.
+type sqlTx struct{ tx *sql.Tx }
+
+func (t sqlTx) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := t.tx.ExecContext(ctx, query, args...)
+	return err
+}
+
+func (t sqlTx) Version(ctx context.Context) (v int, err error) {
+	err = t.tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
 }
 
 // keyCheckPlaintext is sealed into the key_check table.

@@ -156,7 +156,6 @@ func (p Policy) Spread(id string, tok Token, next, now time.Time) time.Time {
 
 // StateOf reports the state status shows for a at now.
 func (p Policy) StateOf(a *Account, now time.Time) State {
-	p = p.withDefaults()
 	switch {
 	case a.Status.NeedsReconnect:
 		return StateNeedsReconnect

@@ -63,7 +63,7 @@ type userView struct {
 	AppScopedID string `json:"app_scoped_id"`
 }
 
-func viewOf(u User) userView { return userView{u.Username, u.InstagramID, u.AppScopedID} }
+func viewOf(u User) userView { return userView(u) }
 
 type userState struct {
 	userView

@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"bytes"
-	"context"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/igtoken/igtoken/internal/seal"
 	"github.com/igtoken/igtoken/internal/testenv"
@@ -18,19 +15,6 @@ var (
 	testDatabaseURL = testenv.PostgresBaseURL
 	newSchema       = testenv.PostgresURL
 )
-
-// exec runs sql on a connection of its own to dsn.
-func exec(tb testing.TB, ctx context.Context, dsn, sql string, args ...any) {
-	tb.Helper()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		tb.Fatalf("connect to the test database: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		tb.Fatalf("%s: %v", sql, err)
-	}
-}
 
 // keyBytes returns the test key numbered n.
 func keyBytes(n byte) []byte { return bytes.Repeat([]byte{n}, seal.KeySize) }

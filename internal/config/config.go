@@ -336,9 +336,7 @@ func (c Config) Database() (driver, dsn string, err error) {
 		return DriverPostgres, v, nil
 	case strings.HasPrefix(v, "sqlite:"):
 		p := strings.TrimPrefix(v, "sqlite:")
-		if strings.HasPrefix(p, "//") {
-			p = strings.TrimPrefix(p, "//") // sqlite:///abs/path
-		}
+		p = strings.TrimPrefix(p, "//") // sqlite:///abs/path
 		if p == "" {
 			return "", "", &Error{Var: EnvDatabaseURL, Value: v, Want: "a file path after sqlite:"}
 		}

@@ -39,7 +39,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 		if h.cfg.Sandbox != nil {
 			emulated := h.cfg.Sandbox.Now()
 			data.Sandbox = &sandboxView{Now: timeOf(&emulated, emulated), RunPass: h.cfg.RunPass != nil}
-			if d := emulated.Sub(time.Now()); d >= time.Minute {
+			if d := time.Until(emulated); d >= time.Minute {
 				data.Sandbox.Ahead = span(d.Round(time.Minute))
 			}
 		}
